@@ -1,0 +1,236 @@
+"""S3 reads and writes with bounded, logged retries.
+
+botocore's own retries are switched off (``total_max_attempts=1``) so that tenacity is the
+single retry layer: one place that decides what is retryable, with exponential backoff
+plus jitter, and a log line per attempt. Stacking both would multiply the attempts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from urllib3.exceptions import ProtocolError
+
+from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.observability import logger
+
+T = TypeVar("T")
+
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "RequestTimeout",
+        "InternalError",
+        "ServiceUnavailable",
+        "503",
+        "500",
+    }
+)
+RETRYABLE_EXCEPTIONS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+    IncompleteReadError,
+    ProtocolError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class ObjectMissing(Exception):
+    """The object named by the event no longer exists (deleted, or an old unversioned write)."""
+
+
+class ObjectSuperseded(Exception):
+    """The object was overwritten after the event: its ETag no longer matches."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Throttling, 5xx, timeouts and dropped connections are worth another try."""
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return code in RETRYABLE_ERROR_CODES or status >= 500 or status == 429
+    return isinstance(exc, RETRYABLE_EXCEPTIONS)
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    initial_wait: float = 0.2
+    max_wait: float = 5.0
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "S3 call failed, retrying",
+        extra={
+            "attempt": state.attempt_number,
+            "error": repr(exc),
+            "wait_s": round(state.next_action.sleep, 3) if state.next_action else None,
+        },
+    )
+
+
+def with_retries(call: Callable[[], T], policy: RetryPolicy) -> T:
+    """Run ``call``, retrying retryable failures per ``policy``; re-raise the last failure."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_retryable),
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_exponential_jitter(multiplier=policy.initial_wait, max=policy.max_wait),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    return retrying(call)
+
+
+def make_s3_client() -> Any:
+    """An S3 client whose own retries are off; ``AWS_ENDPOINT_URL`` is honoured by boto3."""
+    return boto3.client(
+        "s3",
+        config=Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+            max_pool_connections=16,
+        ),
+    )
+
+
+class ObjectStore:
+    """The S3 operations both functions need, each retried per the policy."""
+
+    def __init__(self, client: Any | None = None, policy: RetryPolicy | None = None) -> None:
+        self._client = client
+        self.policy = policy or RetryPolicy()
+
+    @property
+    def client(self) -> Any:
+        # Created on first use so that importing a handler costs no boto3 session.
+        if self._client is None:
+            self._client = make_s3_client()
+        return self._client
+
+    def _retry(self, call: Callable[[], T]) -> T:
+        return with_retries(call, self.policy)
+
+    def head(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """The object's HEAD response, or None if it does not exist."""
+
+        def call() -> dict[str, Any] | None:
+            try:
+                return self.client.head_object(Bucket=bucket, Key=key)  # type: ignore[no-any-return]
+            except ClientError as exc:
+                if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+
+        return self._retry(call)
+
+    def _get_kwargs(self, ref: S3ObjectRef) -> dict[str, Any]:
+        # Fetch exactly the object the event names: by version when the bucket is
+        # versioned, else guarded by the ETag so an overwrite is noticed, not mixed up.
+        kwargs: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key}
+        if ref.version_id and ref.version_id != "null":
+            kwargs["VersionId"] = ref.version_id
+        elif ref.etag:
+            kwargs["IfMatch"] = ref.etag
+        return kwargs
+
+    def _get(self, ref: S3ObjectRef) -> dict[str, Any]:
+        try:
+            return self.client.get_object(**self._get_kwargs(ref))  # type: ignore[no-any-return]
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in ("NoSuchKey", "NoSuchVersion", "404"):
+                raise ObjectMissing(f"s3://{ref.bucket}/{ref.key} no longer exists") from exc
+            if code in ("PreconditionFailed", "412"):
+                raise ObjectSuperseded(
+                    f"s3://{ref.bucket}/{ref.key} was overwritten after this event"
+                ) from exc
+            raise
+
+    def get_bytes(self, ref: S3ObjectRef) -> bytes:
+        """The whole object, read and retried as one unit."""
+
+        def call() -> bytes:
+            body = self._get(ref)["Body"]
+            try:
+                return body.read()  # type: ignore[no-any-return]
+            finally:
+                body.close()
+
+        return self._retry(call)
+
+    def read_stream(self, ref: S3ObjectRef, consume: Callable[[Any], T]) -> T:
+        """Open the object and hand its streaming body to ``consume``.
+
+        A connection dropped mid-stream cannot be resumed by the consumer, so the retry
+        covers the open *and* the whole consumption.
+        """
+
+        def call() -> T:
+            body = self._get(ref)["Body"]
+            try:
+                return consume(body)
+            finally:
+                body.close()
+
+        return self._retry(call)
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+    ) -> str | None:
+        """Write one object; returns its version id (None if the bucket is unversioned)."""
+        response = self._retry(
+            lambda: self.client.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                Metadata=metadata or {},
+            )
+        )
+        return response.get("VersionId")  # type: ignore[no-any-return]
+
+    def put_json(
+        self, bucket: str, key: str, document: Any, metadata: dict[str, str] | None = None
+    ) -> str | None:
+        body = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode()
+        return self.put(bucket, key, body, "application/json", metadata)

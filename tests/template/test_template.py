@@ -1,0 +1,347 @@
+"""The deployed stack, checked on the CloudFormation that SAM translates template.yaml into."""
+
+import json
+import pytest
+
+from tests.cfn import resources_of_type, sam_template, translated_template
+
+ROLES = {
+    "ImageProcessorFunction": "ImageProcessorRole",
+    "CsvSummarizerFunction": "CsvSummarizerRole",
+}
+UPLOAD = "arn:${AWS::Partition}:s3:::${AWS::StackName}-upload-${AWS::AccountId}-${AWS::Region}"
+PROCESSED = "arn:${AWS::Partition}:s3:::${AWS::StackName}-processed-${AWS::AccountId}-${AWS::Region}"
+
+
+@pytest.fixture(scope="module")
+def cfn():
+    return translated_template()
+
+
+def _statements(cfn, role):
+    policies = cfn["Resources"][role]["Properties"]["Policies"]
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _grants(cfn, role):
+    """{(action, resource-as-json)} granted by the role."""
+    grants = set()
+    for st in _statements(cfn, role):
+        assert st["Effect"] == "Allow"
+        for action in _as_list(st["Action"]):
+            for resource in _as_list(st["Resource"]):
+                grants.add((action, json.dumps(resource, sort_keys=True)))
+    return grants
+
+
+def _sub(text):
+    return json.dumps({"Fn::Sub": text}, sort_keys=True)
+
+
+def _getatt(logical_id):
+    return json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}, sort_keys=True)
+
+
+def test_image_role_is_exactly_least_privilege(cfn):
+    assert _grants(cfn, "ImageProcessorRole") == {
+        ("s3:GetObject", _sub(f"{UPLOAD}/images/*")),
+        ("s3:GetObjectVersion", _sub(f"{UPLOAD}/images/*")),
+        ("s3:PutObject", _sub(f"{PROCESSED}/*")),
+        ("s3:GetObject", _sub(f"{PROCESSED}/*")),
+        ("s3:ListBucket", _sub(PROCESSED)),
+        ("sqs:SendMessage", _getatt("ImageProcessorFailureQueue")),
+        ("logs:CreateLogStream", _getatt("ImageProcessorLogGroup")),
+        ("logs:PutLogEvents", _getatt("ImageProcessorLogGroup")),
+        ("xray:PutTraceSegments", '"*"'),
+        ("xray:PutTelemetryRecords", '"*"'),
+    }
+
+
+def test_csv_role_is_exactly_least_privilege(cfn):
+    assert _grants(cfn, "CsvSummarizerRole") == {
+        ("s3:GetObject", _sub(f"{UPLOAD}/csv/*")),
+        ("s3:GetObjectVersion", _sub(f"{UPLOAD}/csv/*")),
+        ("s3:PutObject", _sub(f"{UPLOAD}/summaries/*")),
+        ("s3:GetObject", _sub(f"{UPLOAD}/summaries/*")),
+        ("s3:ListBucket", _sub(UPLOAD)),
+        ("sqs:SendMessage", _getatt("CsvSummarizerFailureQueue")),
+        ("logs:CreateLogStream", _getatt("CsvSummarizerLogGroup")),
+        ("logs:PutLogEvents", _getatt("CsvSummarizerLogGroup")),
+        ("xray:PutTraceSegments", '"*"'),
+        ("xray:PutTelemetryRecords", '"*"'),
+    }
+
+
+def test_no_wildcard_actions_and_star_resources_only_for_xray(cfn):
+    for role in resources_of_type(cfn, "AWS::IAM::Role"):
+        for st in _statements(cfn, role):
+            for action in _as_list(st["Action"]):
+                assert "*" not in action, (role, action)
+            if "*" in _as_list(st["Resource"]):
+                assert all(a.startswith("xray:") for a in _as_list(st["Action"])), (role, st)
+
+
+def test_functions_use_their_own_roles_and_no_managed_policies(cfn):
+    for function, role in ROLES.items():
+        props = cfn["Resources"][function]["Properties"]
+        assert props["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+    for role in resources_of_type(cfn, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+        trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust == [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            }
+        ]
+
+
+def test_no_function_writes_where_it_reads_except_the_filtered_summaries_prefix(cfn):
+    image = _grants(cfn, "ImageProcessorRole")
+    reads = {r for a, r in image if a == "s3:GetObject" and "upload" in r}
+    writes = {r for a, r in image if a == "s3:PutObject"}
+    assert not any("upload" in w for w in writes) and reads
+    csv = _grants(cfn, "CsvSummarizerRole")
+    csv_writes = {r for a, r in csv if a == "s3:PutObject"}
+    assert csv_writes == {_sub(f"{UPLOAD}/summaries/*")}
+
+
+def test_notification_filters(cfn):
+    configs = cfn["Resources"]["UploadBucket"]["Properties"]["NotificationConfiguration"][
+        "LambdaConfigurations"
+    ]
+    routes = sorted(
+        (
+            c["Function"]["Fn::GetAtt"][0],
+            c["Event"],
+            tuple((r["Name"], r["Value"]) for r in c["Filter"]["S3Key"]["Rules"]),
+        )
+        for c in configs
+    )
+    assert routes == [
+        ("CsvSummarizerFunction", "s3:ObjectCreated:*", (("prefix", "csv/"), ("suffix", ".csv"))),
+        ("CsvSummarizerFunction", "s3:ObjectCreated:*", (("prefix", "csv/"), ("suffix", ".csv.gz"))),
+        ("ImageProcessorFunction", "s3:ObjectCreated:*", (("prefix", "images/"),)),
+    ]
+    assert "NotificationConfiguration" not in cfn["Resources"]["ProcessedBucket"]["Properties"]
+
+
+def test_outputs_can_never_match_an_input_filter():
+    """Summaries share the upload bucket: their prefix must match no notification filter."""
+    env = sam_template()["Resources"]["CsvSummarizerFunction"]["Properties"]["Environment"]
+    summary_prefix = env["Variables"]["SUMMARY_PREFIX"]
+    for prefix in ("images/", "csv/"):
+        assert not summary_prefix.startswith(prefix) and not prefix.startswith(summary_prefix)
+
+
+def test_lambda_permissions_are_scoped_to_s3_in_this_account(cfn):
+    permissions = resources_of_type(cfn, "AWS::Lambda::Permission")
+    assert len(permissions) == 3
+    for permission in permissions.values():
+        props = permission["Properties"]
+        assert props["Principal"] == "s3.amazonaws.com"
+        assert props["Action"] == "lambda:InvokeFunction"
+        assert props["SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+@pytest.mark.parametrize(
+    ("function", "log_group", "name"),
+    [
+        ("ImageProcessorFunction", "ImageProcessorLogGroup", "image-processor"),
+        ("CsvSummarizerFunction", "CsvSummarizerLogGroup", "csv-summarizer"),
+    ],
+)
+def test_log_groups_are_wired_with_retention(cfn, function, log_group, name):
+    props = cfn["Resources"][function]["Properties"]
+    assert props["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "WARN",
+        "LogGroup": {"Ref": log_group},
+    }
+    group = cfn["Resources"][log_group]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # Named like Lambda's default so `sam logs` finds it from the function name too.
+    assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{name}"}
+    assert props["FunctionName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
+    assert sam_template()["Parameters"]["LogRetentionDays"]["Default"] == 14
+
+
+def test_every_alarm_notifies_on_alarm_and_ok(cfn):
+    alarms = resources_of_type(cfn, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 12
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert props["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert props["TreatMissingData"] == "notBreaching", name
+
+
+def test_alarms_cover_each_function():
+    sam = sam_template()
+    covered = set()
+    for alarm in resources_of_type(sam, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        (dim,) = props["Dimensions"]
+        target = dim["Value"].get("Ref") or dim["Value"]["Fn::GetAtt"][0]
+        covered.add((target, props["MetricName"]))
+    for fn in ("ImageProcessor", "CsvSummarizer"):
+        for metric in ("Errors", "Throttles", "Duration", "AsyncEventsDropped", "DestinationDeliveryFailures"):
+            assert (f"{fn}Function", metric) in covered
+        assert (f"{fn}FailureQueue", "ApproximateNumberOfMessagesVisible") in covered
+
+
+def test_duration_alarm_is_p95_at_80_percent_of_timeout():
+    sam = sam_template()["Resources"]
+    for fn in ("ImageProcessor", "CsvSummarizer"):
+        alarm = sam[f"{fn}DurationAlarm"]["Properties"]
+        timeout = sam[f"{fn}Function"]["Properties"]["Timeout"]
+        assert alarm["ExtendedStatistic"] == "p95"
+        assert alarm["Threshold"] == timeout * 1000 * 0.8
+
+
+def test_alarm_email_is_optional():
+    sam = sam_template()
+    sub = sam["Resources"]["AlarmEmailSubscription"]
+    assert sub["Condition"] == "HasAlarmEmail"
+    assert sam["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+@pytest.mark.parametrize(
+    ("function", "queue"),
+    [
+        ("ImageProcessorFunction", "ImageProcessorFailureQueue"),
+        ("CsvSummarizerFunction", "CsvSummarizerFailureQueue"),
+    ],
+)
+def test_failed_events_go_to_an_encrypted_queue(cfn, function, queue):
+    config = cfn["Resources"][f"{function}EventInvokeConfig"]["Properties"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 3600
+    assert config["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}
+    }
+    props = cfn["Resources"][queue]["Properties"]
+    assert props["KmsMasterKeyId"] == "alias/aws/sqs"
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+@pytest.mark.parametrize("bucket", ["UploadBucket", "ProcessedBucket"])
+def test_bucket_hardening(cfn, bucket):
+    resource = cfn["Resources"][bucket]
+    props = resource["Properties"]
+    assert resource["DeletionPolicy"] == "Retain"
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["BucketKeyEnabled"] is True
+    assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
+    )
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 7
+    }
+    assert "NoncurrentVersionExpiration" in rules["expire-noncurrent-versions"]
+    policies = [
+        p for p in resources_of_type(cfn, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    (policy,) = policies
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_bucket_names_are_built_once_as_strings():
+    """Roles name buckets by string, never by !Ref/!GetAtt (that closes a dependency cycle)."""
+    sam = sam_template()
+    for bucket, expected in (("UploadBucket", "upload"), ("ProcessedBucket", "processed")):
+        name = sam["Resources"][bucket]["Properties"]["BucketName"]
+        assert name == {"Fn::Sub": f"${{AWS::StackName}}-{expected}-${{AWS::AccountId}}-${{AWS::Region}}"}
+    roles = json.dumps([sam["Resources"][r] for r in ROLES.values()])
+    assert "UploadBucket" not in roles and "ProcessedBucket" not in roles
+
+
+def test_functions_share_globals_and_run_on_arm64(cfn):
+    for function in ROLES:
+        props = cfn["Resources"][function]["Properties"]
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["RecursiveLoop"] == "Terminate"
+
+
+def test_layers_are_built_for_arm64():
+    sam = sam_template()["Resources"]
+    layers = {k: v for k, v in sam.items() if v["Type"] == "AWS::Serverless::LayerVersion"}
+    assert set(layers) == {"RuntimeLayer", "PillowLayer", "PyarrowLayer"}
+    for layer in layers.values():
+        assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+        assert layer["Metadata"]["BuildMethod"] in ("python3.13", "makefile")
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+
+
+def test_limit_parameters_have_descriptions_and_bounds():
+    params = sam_template()["Parameters"]
+    for name in ("MaxImagePixels", "MaxImageBytes", "ThumbnailSize", "MaxCsvBytes",
+                 "CsvMaxFieldBytes", "ImageMemorySize", "CsvMemorySize"):
+        assert params[name]["Description"]
+        assert params[name]["MinValue"] <= params[name]["Default"] <= params[name]["MaxValue"]
+    assert params["MaxImagePixels"]["Default"] == 50_000_000
+
+
+def test_every_checkov_skip_has_a_reason():
+    for name, resource in sam_template()["Resources"].items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert skip["id"].startswith("CKV_") and len(skip["comment"]) > 20, name
+
+
+def test_dashboard_is_valid_json_with_the_pipeline_metrics():
+    body = sam_template()["Resources"]["PipelineDashboard"]["Properties"]["DashboardBody"]
+    text, _variables = body["Fn::Sub"]
+    dashboard = json.loads(text)
+    titles = [w["properties"]["title"] for w in dashboard["widgets"]]
+    assert titles == [
+        "Invocations and errors",
+        "Duration p50 / p95 (ms)",
+        "On-failure queue depth and dropped events",
+        "Pipeline outcomes",
+    ]
+
+
+def test_outputs():
+    outputs = sam_template()["Outputs"]
+    assert set(outputs) == {
+        "UploadBucketName", "ProcessedBucketName", "ImageProcessorFunctionName",
+        "CsvSummarizerFunctionName", "ImageProcessorFailureQueueUrl",
+        "CsvSummarizerFailureQueueUrl", "AlarmTopicArn", "DashboardUrl",
+    }
+
+
+def _cfn_lint(template: dict) -> list[str]:
+    from cfnlint.api import lint_all
+
+    return [str(match) for match in lint_all(json.dumps(template))]
+
+
+def test_cfn_lint_passes_on_the_translated_template(cfn):
+    """cfn-lint skips cycle checks inside AWS::Serverless::*; the translation exposes them."""
+    assert _cfn_lint(cfn) == []
+
+
+def test_the_translated_lint_catches_the_bucket_policy_cycle(cfn):
+    """The trap the string bucket names avoid: a role that !GetAtt's the bucket is a cycle."""
+    role = cfn["Resources"]["ImageProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    role["Statement"][0]["Resource"] = {"Fn::Sub": "${UploadBucket.Arn}/images/*"}
+    findings = _cfn_lint(cfn)
+    assert any("E3004" in f or "ircular" in f for f in findings), findings

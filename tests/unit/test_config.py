@@ -1,0 +1,91 @@
+import re
+from pathlib import Path
+
+import pytest
+from pipeline_runtime.config import ConfigError, CsvSummarizerConfig, ImageProcessorConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_OF = {
+    "ImageProcessorFunction": ImageProcessorConfig,
+    "CsvSummarizerFunction": CsvSummarizerConfig,
+}
+
+
+def test_every_function_has_a_config(stack):
+    assert sorted(f.logical_id for f in stack.functions()) == sorted(CONFIG_OF)
+
+
+@pytest.mark.parametrize("logical_id", sorted(CONFIG_OF))
+def test_template_sets_exactly_the_variables_the_code_reads(stack, logical_id):
+    spec = stack.function(logical_id)
+    assert sorted(spec.environment) == sorted(CONFIG_OF[logical_id].VARIABLES)
+
+
+@pytest.mark.parametrize("logical_id", sorted(CONFIG_OF))
+def test_template_values_are_valid_config(stack, logical_id):
+    config = CONFIG_OF[logical_id].from_env(stack.function(logical_id).environment)
+    assert config is not None
+
+
+def test_image_config_values(stack):
+    config = ImageProcessorConfig.from_env(stack.function("ImageProcessorFunction").environment)
+    assert config.processed_bucket == "test-processed-123456789012-us-east-1"
+    assert config.upload_prefix == "images/"
+    assert config.max_image_pixels == 50_000_000
+    assert config.thumbnail_size == 300
+    assert config.jpeg_background == "ffffff"
+
+
+def test_no_module_but_config_reads_the_environment():
+    readers = []
+    for folder in ("image_processor", "csv_summarizer", "layers/runtime"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "config.py":
+                continue
+            if re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text()):
+                readers.append(str(path.relative_to(ROOT)))
+    assert readers == []
+
+
+def _image_env(**changes):
+    env = {
+        "POWERTOOLS_SERVICE_NAME": "image-processor",
+        "POWERTOOLS_METRICS_NAMESPACE": "ns",
+        "PROCESSED_BUCKET": "out",
+        "IMAGE_UPLOAD_PREFIX": "images/",
+        "MAX_IMAGE_PIXELS": "100",
+        "MAX_IMAGE_BYTES": "100",
+        "THUMBNAIL_SIZE": "300",
+        "JPEG_BACKGROUND": "#ffffff",
+    }
+    env.update(changes)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"PROCESSED_BUCKET": None}, "PROCESSED_BUCKET is not set"),
+        ({"MAX_IMAGE_PIXELS": "lots"}, "MAX_IMAGE_PIXELS='lots' is not an integer"),
+        ({"THUMBNAIL_SIZE": "0"}, "THUMBNAIL_SIZE=0 must be positive"),
+        ({"IMAGE_UPLOAD_PREFIX": "images"}, "must end with '/'"),
+        ({"JPEG_BACKGROUND": "white"}, "not a hex colour"),
+        ({"POWERTOOLS_SERVICE_NAME": ""}, "POWERTOOLS_SERVICE_NAME is not set"),
+    ],
+)
+def test_bad_image_config_is_a_clear_error(changes, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ImageProcessorConfig.from_env(_image_env(**changes))
+
+
+def test_overlapping_csv_prefixes_are_refused():
+    env = {
+        "POWERTOOLS_SERVICE_NAME": "csv",
+        "POWERTOOLS_METRICS_NAMESPACE": "ns",
+        "CSV_UPLOAD_PREFIX": "data/",
+        "SUMMARY_PREFIX": "data/summaries/",
+        "MAX_CSV_BYTES": "10",
+        "CSV_MAX_FIELD_BYTES": "10",
+    }
+    with pytest.raises(ConfigError, match="must not overlap"):
+        CsvSummarizerConfig.from_env(env)
