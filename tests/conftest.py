@@ -4,6 +4,7 @@ handlers loaded the way Lambda loads them (by the template's Handler and CodeUri
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,12 @@ from moto import mock_aws
 from local_pipeline.template import FunctionSpec, Stack, load_stack
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+
+# Powertools reads these when pipeline_runtime.observability is first imported, which in a
+# test session happens once for both functions (on Lambda each has its own process).
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "S3EventPipeline/tests")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "pipeline-tests")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 @pytest.fixture(autouse=True)

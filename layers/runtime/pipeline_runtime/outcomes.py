@@ -125,6 +125,7 @@ def process_event(
 ) -> dict[str, Any]:
     """Run ``handle`` on every object in ``event``; see the module docstring for outcomes."""
     refs = parse_event(event)
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(refs))
     if not refs:
         logger.info("No objects in event (s3:TestEvent?)")
     results: list[dict[str, Any]] = []

@@ -1,0 +1,91 @@
+"""CsvSummarizerFunction: a JSON summary of each CSV uploaded under csv/.
+
+Thin handler: parse the event, guard against recursion, skip duplicates, stream the object
+through the pure summarizer (summarize.py) and write the summary under summaries/ in the
+same bucket. See DESIGN.md section 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline_runtime.config import CsvSummarizerConfig
+from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
+from pipeline_runtime.outcomes import (
+    InputRejected,
+    RecordOutcome,
+    Status,
+    classify_against_recorded,
+    error_report,
+    process_event,
+    source_metadata,
+)
+from pipeline_runtime.s3io import ObjectMissing, ObjectStore, ObjectSuperseded
+from summarize import CsvLimits, CsvRejected, summarize
+
+CONFIG = CsvSummarizerConfig.from_env()
+LIMITS = CsvLimits(max_field_bytes=CONFIG.max_field_bytes)
+store = ObjectStore()
+
+
+def summary_key(source_key: str) -> str:
+    """csv/2026/sales.csv -> summaries/2026/sales.csv.json (the extension is kept)."""
+    return f"{CONFIG.summary_prefix}{source_key.removeprefix(CONFIG.upload_prefix)}.json"
+
+
+def error_report_key(source_key: str) -> str:
+    return summary_key(source_key).removesuffix(".json") + ".error.json"
+
+
+def _recorded_source(ref: S3ObjectRef) -> dict[str, str] | None:
+    for key in (summary_key(ref.key), error_report_key(ref.key)):
+        head = store.head(ref.bucket, key)
+        if head is not None:
+            return head.get("Metadata") or {}
+    return None
+
+
+def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
+    # Code-level recursion guard: our own outputs live in this bucket too.
+    if ref.key.startswith(CONFIG.summary_prefix) or not ref.key.startswith(CONFIG.upload_prefix):
+        logger.warning("Ignoring a key outside the CSV prefix", extra={"key": ref.key})
+        return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
+    skip = classify_against_recorded(ref, _recorded_source(ref))
+    if skip is not None:
+        return RecordOutcome(skip, detail="the summary already covers this upload")
+    if ref.size is not None and ref.size > CONFIG.max_csv_bytes:
+        raise InputRejected(
+            "too_large", f"object is {ref.size} bytes; the limit is {CONFIG.max_csv_bytes}"
+        )
+
+    try:
+        with tracer.provider.in_subsegment("summarize"):
+            summary = store.read_stream(ref, lambda body: summarize(body, LIMITS))
+    except CsvRejected as exc:
+        raise InputRejected(exc.reason, exc.message) from exc
+    except ObjectMissing as exc:
+        raise InputRejected("source_missing", str(exc)) from exc
+    except ObjectSuperseded as exc:
+        return RecordOutcome(Status.STALE, detail=str(exc))
+
+    summary["source"] = ref.identity()
+    key = summary_key(ref.key)
+    store.put_json(ref.bucket, key, summary, source_metadata(ref))
+    metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
+    return RecordOutcome(Status.RESULTS, [key])
+
+
+def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
+    key = error_report_key(ref.key)
+    store.put_json(
+        ref.bucket, key, error_report(ref, rejection, "csv-summarizer"), source_metadata(ref)
+    )
+    return key
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_event(event, handle_csv, write_error_report)

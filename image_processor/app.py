@@ -1,0 +1,144 @@
+"""ImageProcessorFunction: five variants of each image uploaded under images/.
+
+Thin handler: parse the event, skip duplicates, fetch, call the pure imaging core
+(variants.py), write the variants and then the manifest. See DESIGN.md section 3.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline_runtime.config import ImageProcessorConfig
+from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
+from pipeline_runtime.outcomes import (
+    InputRejected,
+    RecordOutcome,
+    Status,
+    classify_against_recorded,
+    error_report,
+    process_event,
+    source_metadata,
+)
+from pipeline_runtime.s3io import ObjectMissing, ObjectStore, ObjectSuperseded
+from variants import ImageLimits, ImageRejected, make_variants, output_prefix, parse_background
+
+MANIFEST_SCHEMA_VERSION = "1.0"
+MANIFEST_NAME = "manifest.json"
+ERROR_REPORT_NAME = "error.json"
+
+CONFIG = ImageProcessorConfig.from_env()
+LIMITS = ImageLimits(
+    max_pixels=CONFIG.max_image_pixels,
+    thumbnail_size=CONFIG.thumbnail_size,
+    background=parse_background(CONFIG.jpeg_background),
+)
+store = ObjectStore()
+
+
+def _prefix(ref: S3ObjectRef) -> str:
+    return output_prefix(ref.key, CONFIG.upload_prefix)
+
+
+def _recorded_source(prefix: str) -> dict[str, str] | None:
+    """Source metadata of the finished outputs (manifest, else error report) for this key."""
+    for name in (MANIFEST_NAME, ERROR_REPORT_NAME):
+        head = store.head(CONFIG.processed_bucket, f"{prefix}/{name}")
+        if head is not None:
+            return head.get("Metadata") or {}
+    return None
+
+
+def handle_image(ref: S3ObjectRef) -> RecordOutcome:
+    if not ref.key.startswith(CONFIG.upload_prefix):
+        return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
+    prefix = _prefix(ref)
+    skip = classify_against_recorded(ref, _recorded_source(prefix))
+    if skip is not None:
+        return RecordOutcome(skip, detail=f"outputs under {prefix}/ already cover this upload")
+
+    if ref.size is not None and ref.size > CONFIG.max_image_bytes:
+        raise InputRejected(
+            "too_large", f"object is {ref.size} bytes; the limit is {CONFIG.max_image_bytes}"
+        )
+    try:
+        data = store.get_bytes(ref)
+    except ObjectMissing as exc:
+        raise InputRejected("source_missing", str(exc)) from exc
+    except ObjectSuperseded as exc:
+        return RecordOutcome(Status.STALE, detail=str(exc))
+    if len(data) > CONFIG.max_image_bytes:
+        raise InputRejected(
+            "too_large", f"object is {len(data)} bytes; the limit is {CONFIG.max_image_bytes}"
+        )
+
+    try:
+        with tracer.provider.in_subsegment("make_variants"):
+            result = make_variants(data, LIMITS)
+    except ImageRejected as exc:
+        raise InputRejected(exc.reason, exc.message) from exc
+
+    metadata = source_metadata(ref)
+    written = []
+    for variant in result.variants:
+        key = f"{prefix}/{variant.filename}"
+        version_id = store.put(
+            CONFIG.processed_bucket, key, variant.body, variant.content_type, metadata
+        )
+        metrics.add_metric(name=f"{variant.name}Bytes", unit=MetricUnit.Bytes, value=len(variant.body))
+        metrics.add_metric(
+            name=f"{variant.name}EncodeMs", unit=MetricUnit.Milliseconds, value=variant.encode_ms
+        )
+        written.append(
+            {
+                "name": variant.name,
+                "key": key,
+                "version_id": version_id,
+                "format": variant.format,
+                "content_type": variant.content_type,
+                "width": variant.width,
+                "height": variant.height,
+                "mode": variant.mode,
+                "bytes": len(variant.body),
+                "encode_ms": round(variant.encode_ms, 1),
+            }
+        )
+
+    # A newer upload may have finished while we worked: never let its manifest be replaced.
+    if classify_against_recorded(ref, _recorded_source(prefix)) is Status.STALE:
+        return RecordOutcome(Status.STALE, detail="a newer upload finished first")
+    manifest_key = f"{prefix}/{MANIFEST_NAME}"
+    store.put_json(CONFIG.processed_bucket, manifest_key, _manifest(ref, result, written), metadata)
+    return RecordOutcome(Status.RESULTS, [w["key"] for w in written] + [manifest_key])
+
+
+def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> dict[str, Any]:
+    # Written last: its presence means every variant it lists exists, at the listed version.
+    return {
+        "schema_version": MANIFEST_SCHEMA_VERSION,
+        "source": ref.identity(),
+        "image": {
+            "format": result.source_format,
+            "width": result.source_width,
+            "height": result.source_height,
+            "mode": result.source_mode,
+        },
+        "variants": written,
+        "notes": list(result.notes),
+        "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
+    key = f"{_prefix(ref)}/{ERROR_REPORT_NAME}"
+    report = error_report(ref, rejection, "image-processor")
+    store.put_json(CONFIG.processed_bucket, key, report, source_metadata(ref))
+    return key
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_event(event, handle_image, write_error_report)

@@ -1,0 +1,138 @@
+"""CsvSummarizerFunction's handler against moto: summaries under summaries/."""
+
+import gzip
+import json
+
+import pytest
+from pipeline_runtime.outcomes import RecordsFailed
+from pipeline_runtime.s3io import RetryPolicy
+
+from tests.conftest import upload
+from tests.integration.faults import fail_first_calls
+
+BUCKET = "test-upload-123456789012-us-east-1"
+SALES = b"region,units,price,sold_on\nnorth,3,9.5,2026-01-02\nsouth,5,NA,2026-01-03\neast,7,11.25,2026-02-01\n"
+
+
+@pytest.fixture
+def csv_fn(aws, load_function):
+    fn = load_function("CsvSummarizerFunction")
+    fn.module.store.policy = RetryPolicy(attempts=3, initial_wait=0.001, max_wait=0.002)
+    return fn
+
+
+def _json(s3, key):
+    obj = s3.get_object(Bucket=BUCKET, Key=key)
+    assert obj["ContentType"] == "application/json"
+    return json.loads(obj["Body"].read()), obj
+
+
+def _keys(s3, prefix):
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(o["Key"] for o in listing.get("Contents", []))
+
+
+def test_summary_is_written_under_summaries(aws, csv_fn):
+    event = upload(aws, BUCKET, "csv/2026/sales.csv", SALES, "0001")
+    (record,) = csv_fn.invoke(event)["records"]
+    assert record == {
+        "bucket": BUCKET,
+        "key": "csv/2026/sales.csv",
+        "status": "results",
+        "outputs": ["summaries/2026/sales.csv.json"],
+        "detail": None,
+    }
+    summary, obj = _json(aws, "summaries/2026/sales.csv.json")
+    assert summary["rows"] == 3
+    assert [c["name"] for c in summary["columns"]] == ["region", "units", "price", "sold_on"]
+    units = summary["columns"][1]
+    assert (units["type"], units["min"], units["max"], units["count"]) == ("integer", 3, 7, 3)
+    price = summary["columns"][2]
+    assert price["type"] == "number" and price["nulls"] == 1
+    assert summary["source"]["key"] == "csv/2026/sales.csv"
+    assert summary["source"]["sequencer"] == "0001"
+    assert obj["Metadata"]["source-sequencer"] == "0001"
+    assert obj["Metadata"]["source-etag"] == summary["source"]["etag"]
+
+
+def test_gzipped_csv_is_summarized_beside_never_over_the_plain_one(aws, csv_fn):
+    csv_fn.invoke(upload(aws, BUCKET, "csv/sales.csv", SALES, "0001"))
+    csv_fn.invoke(upload(aws, BUCKET, "csv/sales.csv.gz", gzip.compress(SALES), "0002"))
+    assert _keys(aws, "summaries/") == ["summaries/sales.csv.gz.json", "summaries/sales.csv.json"]
+    assert _json(aws, "summaries/sales.csv.gz.json")[0]["rows"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not_text"),
+    ],
+)
+def test_bad_input_gets_an_error_report(aws, csv_fn, body, reason):
+    event = upload(aws, BUCKET, "csv/bad.csv", body, "0001")
+    (record,) = csv_fn.invoke(event)["records"]
+    assert record["status"] == "error_report"
+    assert record["outputs"] == ["summaries/bad.csv.error.json"]
+    report, _ = _json(aws, "summaries/bad.csv.error.json")
+    assert report["reason"] == reason
+    assert report["source"]["key"] == "csv/bad.csv"
+    assert _keys(aws, "summaries/") == ["summaries/bad.csv.error.json"]
+
+
+def test_too_large_is_rejected_before_download(aws, csv_fn, monkeypatch):
+    event = upload(aws, BUCKET, "csv/big.csv", SALES, "0001")
+    event["Records"][0]["s3"]["object"]["size"] = 10**12
+    gets = fail_first_calls(csv_fn.module.store.client, "get_object", 0, monkeypatch)
+    (record,) = csv_fn.invoke(event)["records"]
+    assert (record["status"], record["detail"]) == ("error_report", "too_large")
+    assert gets == []
+
+
+def test_duplicate_event_is_skipped(aws, csv_fn, monkeypatch):
+    event = upload(aws, BUCKET, "csv/dup.csv", SALES, "0001")
+    csv_fn.invoke(event)
+    gets = fail_first_calls(csv_fn.module.store.client, "get_object", 0, monkeypatch)
+    (record,) = csv_fn.invoke(event)["records"]
+    assert record["status"] == "skipped_duplicate"
+    assert gets == []
+
+
+def test_an_older_event_never_overwrites_a_newer_summary(aws, csv_fn):
+    old = upload(aws, BUCKET, "csv/o.csv", SALES, "0001")
+    new = upload(aws, BUCKET, "csv/o.csv", SALES + b"west,1,2.0,2026-03-01\n", "0002")
+    csv_fn.invoke(new)
+    (record,) = csv_fn.invoke(old)["records"]
+    assert record["status"] == "skipped_stale"
+    assert _json(aws, "summaries/o.csv.json")[0]["rows"] == 4
+
+
+def test_recursion_guard_never_processes_its_own_outputs(aws, csv_fn, monkeypatch):
+    event = upload(aws, BUCKET, "summaries/sales.csv", SALES, "0001")
+    gets = fail_first_calls(csv_fn.module.store.client, "get_object", 0, monkeypatch)
+    (record,) = csv_fn.invoke(event)["records"]
+    assert record["status"] == "ignored"
+    assert gets == []
+    assert _keys(aws, "summaries/") == ["summaries/sales.csv"]
+
+
+def test_transient_fault_is_retried(aws, csv_fn, monkeypatch):
+    event = upload(aws, BUCKET, "csv/flaky.csv", SALES, "0001")
+    gets = fail_first_calls(csv_fn.module.store.client, "get_object", 2, monkeypatch)
+    (record,) = csv_fn.invoke(event)["records"]
+    assert record["status"] == "results"
+    assert len(gets) == 3
+
+
+def test_persistent_fault_raises_for_lambda_to_retry(aws, csv_fn, monkeypatch):
+    event = upload(aws, BUCKET, "csv/down.csv", SALES, "0001")
+    fail_first_calls(csv_fn.module.store.client, "put_object", 10**6, monkeypatch)
+    with pytest.raises(RecordsFailed):
+        csv_fn.invoke(event)
+    assert _keys(aws, "summaries/") == []
+
+
+def test_key_with_spaces_and_unicode(aws, csv_fn):
+    event = upload(aws, BUCKET, "csv/quarterly report 2026 – ünïcode.csv", SALES, "0001")
+    (record,) = csv_fn.invoke(event)["records"]
+    assert record["outputs"] == ["summaries/quarterly report 2026 – ünïcode.csv.json"]
