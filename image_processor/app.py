@@ -86,7 +86,9 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         version_id = store.put(
             CONFIG.processed_bucket, key, variant.body, variant.content_type, metadata
         )
-        metrics.add_metric(name=f"{variant.name}Bytes", unit=MetricUnit.Bytes, value=len(variant.body))
+        metrics.add_metric(
+            name=f"{variant.name}Bytes", unit=MetricUnit.Bytes, value=len(variant.body)
+        )
         metrics.add_metric(
             name=f"{variant.name}EncodeMs", unit=MetricUnit.Milliseconds, value=variant.encode_ms
         )

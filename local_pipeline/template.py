@@ -40,7 +40,7 @@ def _construct_tag(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> Any:
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
@@ -48,7 +48,7 @@ _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class Stack:
             return value
         if len(value) != 1:
             return {k: self.resolve(v) for k, v in value.items()}
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return self._ref(arg)
         if fn == "Fn::Sub":
@@ -219,7 +219,9 @@ class Stack:
         for logical_id, res in self._resources("AWS::S3::Bucket").items():
             props = res.get("Properties", {})
             status = (props.get("VersioningConfiguration") or {}).get("Status")
-            specs.append(BucketSpec(logical_id, self.physical_name(logical_id), status == "Enabled"))
+            specs.append(
+                BucketSpec(logical_id, self.physical_name(logical_id), status == "Enabled")
+            )
         return specs
 
     def layer_dir(self, logical_id: str) -> Path:

@@ -51,6 +51,4 @@ def translated_template() -> dict[str, Any]:
 
 
 def resources_of_type(template: dict[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:
-    return {
-        name: res for name, res in template["Resources"].items() if res["Type"] == cfn_type
-    }
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == cfn_type}

@@ -84,9 +84,7 @@ def aws(stack: Stack) -> Iterator[Any]:
 
 
 @pytest.fixture
-def load_function(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str], LoadedFunction]:
+def load_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], LoadedFunction]:
     """Load a function's handler module as Lambda would, with the template's environment."""
 
     def load(logical_id: str) -> LoadedFunction:

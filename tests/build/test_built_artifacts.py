@@ -38,7 +38,9 @@ def _native_libraries(folder: Path) -> list[Path]:
 
 def test_built_template_points_at_built_code():
     resources = _built_template()["Resources"]
-    assert (BUILD / resources["ImageProcessorFunction"]["Properties"]["CodeUri"] / "app.py").exists()
+    assert (
+        BUILD / resources["ImageProcessorFunction"]["Properties"]["CodeUri"] / "app.py"
+    ).exists()
     assert (BUILD / resources["CsvSummarizerFunction"]["Properties"]["CodeUri"] / "app.py").exists()
 
 
@@ -69,7 +71,10 @@ def test_function_packages_hold_only_their_own_code():
     csv = {p.name for p in (BUILD / "CsvSummarizerFunction").glob("*.py")}
     assert "variants.py" in image and "summarize.py" in csv
     assert not (image & csv) - {"app.py"}, "the functions share no module but app.py"
-    assert not any((BUILD / fn / "tests").exists() for fn in ("ImageProcessorFunction", "CsvSummarizerFunction"))
+    assert not any(
+        (BUILD / fn / "tests").exists()
+        for fn in ("ImageProcessorFunction", "CsvSummarizerFunction")
+    )
 
 
 @pytest.mark.parametrize(

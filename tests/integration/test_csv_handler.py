@@ -11,7 +11,12 @@ from tests.conftest import upload
 from tests.integration.faults import fail_first_calls
 
 BUCKET = "test-upload-123456789012-us-east-1"
-SALES = b"region,units,price,sold_on\nnorth,3,9.5,2026-01-02\nsouth,5,NA,2026-01-03\neast,7,11.25,2026-02-01\n"
+SALES = (
+    b"region,units,price,sold_on\n"
+    b"north,3,9.5,2026-01-02\n"
+    b"south,5,NA,2026-01-03\n"
+    b"east,7,11.25,2026-02-01\n"
+)
 
 
 @pytest.fixture
@@ -133,6 +138,6 @@ def test_persistent_fault_raises_for_lambda_to_retry(aws, csv_fn, monkeypatch):
 
 
 def test_key_with_spaces_and_unicode(aws, csv_fn):
-    event = upload(aws, BUCKET, "csv/quarterly report 2026 – ünïcode.csv", SALES, "0001")
+    event = upload(aws, BUCKET, "csv/quarterly report 2026 \N{EN DASH} ünïcode.csv", SALES, "0001")
     (record,) = csv_fn.invoke(event)["records"]
-    assert record["outputs"] == ["summaries/quarterly report 2026 – ünïcode.csv.json"]
+    assert record["outputs"] == ["summaries/quarterly report 2026 \N{EN DASH} ünïcode.csv.json"]

@@ -54,7 +54,9 @@ def test_five_variants_and_a_manifest_are_written(aws, image_fn):
     assert manifest["source"]["key"] == "images/a/b/cat 1.jpg"
     assert manifest["source"]["sequencer"] == "0001"
     assert manifest["image"] == {"format": "JPEG", "width": 640, "height": 480, "mode": "RGB"}
-    assert _keys(aws) == sorted([v["key"] for v in manifest["variants"]] + ["a/b/cat 1.jpg/manifest.json"])
+    assert _keys(aws) == sorted(
+        [v["key"] for v in manifest["variants"]] + ["a/b/cat 1.jpg/manifest.json"]
+    )
     for variant in manifest["variants"]:
         obj = _get(aws, variant["key"])
         body = obj["Body"].read()
@@ -161,7 +163,9 @@ def test_persistent_fault_raises_and_leaves_no_manifest(aws, image_fn, monkeypat
     assert "down.jpg/manifest.json" not in _keys(aws)
 
 
-def test_partial_failure_leaves_no_manifest_so_the_retry_redoes_the_work(aws, image_fn, monkeypatch):
+def test_partial_failure_leaves_no_manifest_so_the_retry_redoes_the_work(
+    aws, image_fn, monkeypatch
+):
     event = upload(aws, UPLOAD, "images/part.jpg", _jpeg(), "0001")
     # The first two variant writes succeed, then S3 stays down past the retry bound.
     real_put = image_fn.module.store.client.put_object

@@ -1,6 +1,7 @@
 """The deployed stack, checked on the CloudFormation that SAM translates template.yaml into."""
 
 import json
+
 import pytest
 
 from tests.cfn import resources_of_type, sam_template, translated_template
@@ -10,7 +11,9 @@ ROLES = {
     "CsvSummarizerFunction": "CsvSummarizerRole",
 }
 UPLOAD = "arn:${AWS::Partition}:s3:::${AWS::StackName}-upload-${AWS::AccountId}-${AWS::Region}"
-PROCESSED = "arn:${AWS::Partition}:s3:::${AWS::StackName}-processed-${AWS::AccountId}-${AWS::Region}"
+PROCESSED = (
+    "arn:${AWS::Partition}:s3:::${AWS::StackName}-processed-${AWS::AccountId}-${AWS::Region}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +129,11 @@ def test_notification_filters(cfn):
     )
     assert routes == [
         ("CsvSummarizerFunction", "s3:ObjectCreated:*", (("prefix", "csv/"), ("suffix", ".csv"))),
-        ("CsvSummarizerFunction", "s3:ObjectCreated:*", (("prefix", "csv/"), ("suffix", ".csv.gz"))),
+        (
+            "CsvSummarizerFunction",
+            "s3:ObjectCreated:*",
+            (("prefix", "csv/"), ("suffix", ".csv.gz")),
+        ),
         ("ImageProcessorFunction", "s3:ObjectCreated:*", (("prefix", "images/"),)),
     ]
     assert "NotificationConfiguration" not in cfn["Resources"]["ProcessedBucket"]["Properties"]
@@ -192,7 +199,13 @@ def test_alarms_cover_each_function():
         target = dim["Value"].get("Ref") or dim["Value"]["Fn::GetAtt"][0]
         covered.add((target, props["MetricName"]))
     for fn in ("ImageProcessor", "CsvSummarizer"):
-        for metric in ("Errors", "Throttles", "Duration", "AsyncEventsDropped", "DestinationDeliveryFailures"):
+        for metric in (
+            "Errors",
+            "Throttles",
+            "Duration",
+            "AsyncEventsDropped",
+            "DestinationDeliveryFailures",
+        ):
             assert (f"{fn}Function", metric) in covered
         assert (f"{fn}FailureQueue", "ApproximateNumberOfMessagesVisible") in covered
 
@@ -251,7 +264,8 @@ def test_bucket_hardening(cfn, bucket):
     }
     assert "NoncurrentVersionExpiration" in rules["expire-noncurrent-versions"]
     policies = [
-        p for p in resources_of_type(cfn, "AWS::S3::BucketPolicy").values()
+        p
+        for p in resources_of_type(cfn, "AWS::S3::BucketPolicy").values()
         if p["Properties"]["Bucket"] == {"Ref": bucket}
     ]
     (policy,) = policies
@@ -266,7 +280,9 @@ def test_bucket_names_are_built_once_as_strings():
     sam = sam_template()
     for bucket, expected in (("UploadBucket", "upload"), ("ProcessedBucket", "processed")):
         name = sam["Resources"][bucket]["Properties"]["BucketName"]
-        assert name == {"Fn::Sub": f"${{AWS::StackName}}-{expected}-${{AWS::AccountId}}-${{AWS::Region}}"}
+        assert name == {
+            "Fn::Sub": f"${{AWS::StackName}}-{expected}-${{AWS::AccountId}}-${{AWS::Region}}"
+        }
     roles = json.dumps([sam["Resources"][r] for r in ROLES.values()])
     assert "UploadBucket" not in roles and "ProcessedBucket" not in roles
 
@@ -293,8 +309,15 @@ def test_layers_are_built_for_arm64():
 
 def test_limit_parameters_have_descriptions_and_bounds():
     params = sam_template()["Parameters"]
-    for name in ("MaxImagePixels", "MaxImageBytes", "ThumbnailSize", "MaxCsvBytes",
-                 "CsvMaxFieldBytes", "ImageMemorySize", "CsvMemorySize"):
+    for name in (
+        "MaxImagePixels",
+        "MaxImageBytes",
+        "ThumbnailSize",
+        "MaxCsvBytes",
+        "CsvMaxFieldBytes",
+        "ImageMemorySize",
+        "CsvMemorySize",
+    ):
         assert params[name]["Description"]
         assert params[name]["MinValue"] <= params[name]["Default"] <= params[name]["MaxValue"]
     assert params["MaxImagePixels"]["Default"] == 50_000_000
@@ -322,9 +345,14 @@ def test_dashboard_is_valid_json_with_the_pipeline_metrics():
 def test_outputs():
     outputs = sam_template()["Outputs"]
     assert set(outputs) == {
-        "UploadBucketName", "ProcessedBucketName", "ImageProcessorFunctionName",
-        "CsvSummarizerFunctionName", "ImageProcessorFailureQueueUrl",
-        "CsvSummarizerFailureQueueUrl", "AlarmTopicArn", "DashboardUrl",
+        "UploadBucketName",
+        "ProcessedBucketName",
+        "ImageProcessorFunctionName",
+        "CsvSummarizerFunctionName",
+        "ImageProcessorFailureQueueUrl",
+        "CsvSummarizerFailureQueueUrl",
+        "AlarmTopicArn",
+        "DashboardUrl",
     }
 
 

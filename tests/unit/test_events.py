@@ -22,7 +22,9 @@ EXPECTED = {
         ("csv/sales.csv", "ObjectCreated:CompleteMultipartUpload", "0055AED6DCD90281EA")
     ],
     "s3_test_event.json": [],
-    "image_put_via_sqs.json": [("images/photo-rotated.jpg", "ObjectCreated:Put", "0055AED6DCD90281EB")],
+    "image_put_via_sqs.json": [
+        ("images/photo-rotated.jpg", "ObjectCreated:Put", "0055AED6DCD90281EB")
+    ],
     "csv_put_via_eventbridge.json": [
         ("csv/quarterly report 2026.csv", "ObjectCreated:PutObject", "0055AED6DCD90281EC")
     ],

@@ -44,7 +44,12 @@ def test_botocore_retries_are_off_so_tenacity_is_the_only_layer():
 
 @pytest.mark.parametrize(
     ("code", "status"),
-    [("SlowDown", 503), ("InternalError", 500), ("ServiceUnavailable", 503), ("RequestTimeout", 400)],
+    [
+        ("SlowDown", 503),
+        ("InternalError", 500),
+        ("ServiceUnavailable", 503),
+        ("RequestTimeout", 400),
+    ],
 )
 def test_throttling_and_5xx_are_retried_until_success(code, status):
     client, stub = _stubbed()
@@ -145,9 +150,25 @@ def test_stream_consumption_is_retried_as_a_unit():
         (ConnectionResetError(), True),
         (TimeoutError(), True),
         (ValueError("bug"), False),
-        (ClientError({"Error": {"Code": "X"}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "op"), True),
-        (ClientError({"Error": {"Code": "X"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "op"), True),
-        (ClientError({"Error": {"Code": "NoSuchBucket"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "op"), False),
+        (
+            ClientError(
+                {"Error": {"Code": "X"}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "op"
+            ),
+            True,
+        ),
+        (
+            ClientError(
+                {"Error": {"Code": "X"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "op"
+            ),
+            True,
+        ),
+        (
+            ClientError(
+                {"Error": {"Code": "NoSuchBucket"}, "ResponseMetadata": {"HTTPStatusCode": 404}},
+                "op",
+            ),
+            False,
+        ),
     ],
 )
 def test_retryable_classification(exc, retryable):

@@ -117,8 +117,8 @@ class CsvSummarizerConfig:
         )
         # Summaries are written to the bucket the CSVs come from: overlapping prefixes
         # would let a summary trigger the function that wrote it.
-        if config.summary_prefix.startswith(config.upload_prefix) or config.upload_prefix.startswith(
-            config.summary_prefix
-        ):
+        if config.summary_prefix.startswith(
+            config.upload_prefix
+        ) or config.upload_prefix.startswith(config.summary_prefix):
             raise ConfigError("CSV_UPLOAD_PREFIX and SUMMARY_PREFIX must not overlap")
         return config

@@ -68,7 +68,7 @@ def parse_event(event: dict[str, Any]) -> list[S3ObjectRef]:
     for record in records:
         if not isinstance(record, dict):
             raise EventShapeError("a record is not a JSON object")
-        if record.get("eventSource") == "aws:sqs" or "body" in record and "s3" not in record:
+        if record.get("eventSource") == "aws:sqs" or ("body" in record and "s3" not in record):
             refs.extend(_from_sqs_record(record))
         elif "s3" in record:
             refs.append(_from_s3_record(record))
@@ -134,4 +134,3 @@ def _from_eventbridge(event: dict[str, Any]) -> S3ObjectRef:
 
 def _normalise_etag(etag: str | None) -> str | None:
     return etag.strip('"') if etag else None
-

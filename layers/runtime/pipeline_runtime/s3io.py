@@ -103,7 +103,7 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-def with_retries(call: Callable[[], T], policy: RetryPolicy) -> T:
+def with_retries[R](call: Callable[[], R], policy: RetryPolicy) -> R:
     """Run ``call``, retrying retryable failures per ``policy``; re-raise the last failure."""
     retrying = Retrying(
         retry=retry_if_exception(is_retryable),
@@ -150,7 +150,7 @@ class ObjectStore:
 
         def call() -> dict[str, Any] | None:
             try:
-                return self.client.head_object(Bucket=bucket, Key=key)  # type: ignore[no-any-return]
+                return self.client.head_object(Bucket=bucket, Key=key)
             except ClientError as exc:
                 if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                     return None
@@ -170,7 +170,7 @@ class ObjectStore:
 
     def _get(self, ref: S3ObjectRef) -> dict[str, Any]:
         try:
-            return self.client.get_object(**self._get_kwargs(ref))  # type: ignore[no-any-return]
+            return self.client.get_object(**self._get_kwargs(ref))
         except ClientError as exc:
             code = error_code(exc)
             if code in ("NoSuchKey", "NoSuchVersion", "404"):
@@ -187,7 +187,7 @@ class ObjectStore:
         def call() -> bytes:
             body = self._get(ref)["Body"]
             try:
-                return body.read()  # type: ignore[no-any-return]
+                return body.read()
             finally:
                 body.close()
 
@@ -227,7 +227,7 @@ class ObjectStore:
                 Metadata=metadata or {},
             )
         )
-        return response.get("VersionId")  # type: ignore[no-any-return]
+        return response.get("VersionId")
 
     def put_json(
         self, bucket: str, key: str, document: Any, metadata: dict[str, str] | None = None
