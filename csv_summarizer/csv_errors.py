@@ -1,0 +1,27 @@
+"""The one exception the summarizer core raises for input it cannot summarize at all."""
+
+from __future__ import annotations
+
+# Every reason code, with what it means. The error report carries the code; users and
+# alarms match on it, so codes are a contract like the summary's field names.
+REASONS: dict[str, str] = {
+    "empty": "the object has no bytes, or only blank lines",
+    "not_text": "the object is binary (a known file signature, NUL or control bytes)",
+    "undecodable": "the bytes do not decode in the encoding their BOM declares",
+    "field_too_large": "the first record already exceeds the field-size limit",
+    "too_many_columns": "the header or first record has more columns than allowed",
+    "too_large": "the object exceeds the size limit (checked by the handler before reading)",
+    "corrupt_gzip": "the object starts like gzip but does not decompress",
+    "unparseable": "the CSV reader could not parse even the first block",
+}
+
+
+class CsvRejected(Exception):
+    """Input that cannot be summarized at all; ``reason`` is one of ``REASONS``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason code {reason!r}")
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message

@@ -1,0 +1,229 @@
+"""Bounded-memory sketches used once exact tracking would outgrow its budget.
+
+All three are mergeable batch by batch and vectorized with pyarrow.compute:
+
+- ``value_hashes``: a deterministic 64-bit hash per value (no per-process salt, so a
+  summary of the same file is the same summary on every run).
+- ``HyperLogLog``: distinct count, relative standard error 1.04/sqrt(2**p).
+- ``HeavyHitters``: Misra-Gries counters over value hashes; every reported count is a lower
+  bound and the true count exceeds it by at most ``error``.
+- ``QuantileSample``: a uniform random sample of fixed size (bottom-k by random key);
+  quantiles are exact while everything fits, else carry a DKW rank-error bound.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_U64 = pa.uint64()
+_M1 = pa.scalar(0xFF51AFD7ED558CCD, _U64)
+_M2 = pa.scalar(0xC4CEB9FE1A85EC53, _U64)
+_LEN_MUL = pa.scalar(0x9E3779B97F4A7C15, _U64)
+_S33 = pa.scalar(33, _U64)
+# Tags keep the three key spaces apart (a number, a timestamp, a text hash).
+TAG_NUMBER = 1
+TAG_TIME = 2
+TAG_TEXT = 3
+
+
+def _mix64(x: pa.Array) -> pa.Array:
+    """MurmurHash3's 64-bit finalizer, vectorized (uint64 multiply wraps)."""
+    x = pc.bit_wise_xor(x, pc.shift_right(x, _S33))
+    x = pc.multiply(x, _M1)
+    x = pc.bit_wise_xor(x, pc.shift_right(x, _S33))
+    x = pc.multiply(x, _M2)
+    return pc.bit_wise_xor(x, pc.shift_right(x, _S33))
+
+
+def hash_keys(keys: pa.Array, byte_lengths: pa.Array, tag: int) -> pa.Array:
+    """Hash 64-bit keys (number bits, timestamps, crc32 of text) together with the text's
+    byte length, so "1.0" and "1.00" stay distinct values."""
+    lens = pc.cast(byte_lengths, _U64)
+    salt = pc.multiply(pc.add(lens, pa.scalar(tag << 40, _U64)), _LEN_MUL)
+    return _mix64(pc.bit_wise_xor(keys.view(_U64) if keys.type != _U64 else keys, salt))
+
+
+def text_keys(values: pa.Array) -> pa.Array:
+    """crc32 of each value's UTF-8 bytes (C speed, deterministic), as uint64."""
+    crc = zlib.crc32
+    return pa.array(map(crc, values.cast(pa.binary()).to_pylist()), _U64)
+
+
+class HyperLogLog:
+    """HyperLogLog with 2**p one-byte registers, kept as a pyarrow array."""
+
+    def __init__(self, p: int = 14) -> None:
+        self.p = p
+        self.m = 1 << p
+        self.registers = pa.array([0] * self.m, pa.uint8())
+        self._alpha = 0.7213 / (1 + 1.079 / self.m)
+
+    @property
+    def relative_error(self) -> float:
+        """Three standard errors (~99.7% of estimates fall inside)."""
+        return 3 * 1.04 / math.sqrt(self.m)
+
+    def add_hashes(self, h: pa.Array) -> None:
+        if len(h) == 0:
+            return
+        p = self.p
+        idx = pc.shift_right(h, pa.scalar(64 - p, _U64))
+        w = pc.bit_wise_or(pc.shift_left(h, pa.scalar(p, _U64)), pa.scalar(1 << (p - 1), _U64))
+        top = pc.cast(pc.shift_right(w, pa.scalar(11, _U64)), pa.float64())
+        rank = pc.cast(pc.subtract(53.0, pc.floor(pc.log2(top))), pa.uint8())
+        # Per register, the largest rank: sort ascending by rank, scatter (the last write
+        # to a position wins), then keep the larger of old and new.
+        order = pc.array_sort_indices(rank)
+        dense = pc.scatter(
+            pc.take(rank, order),
+            pc.cast(pc.take(idx, order), pa.int64()),
+            max_index=self.m - 1,
+        )
+        self.registers = pc.max_element_wise(self.registers, pc.fill_null(dense, 0))
+
+    def estimate(self) -> int:
+        regs = self.registers.to_pylist()
+        m = self.m
+        z = math.fsum(2.0**-r for r in regs)
+        e = self._alpha * m * m / z
+        zeros = regs.count(0)
+        if e <= 2.5 * m and zeros:
+            e = m * math.log(m / zeros)
+        return round(e)
+
+
+class HeavyHitters:
+    """Misra-Gries summary (mergeable form) keyed by value hash.
+
+    Each batch's exact counts are merged in; when more than ``capacity`` keys remain, the
+    (capacity+1)-th largest count is subtracted from all and non-positive ones dropped.
+    ``error`` is the sum of those subtractions: true count - reported count is in
+    [0, error], and error <= n / (capacity + 1).
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self.keys = pa.array([], _U64)
+        self.counts = pa.array([], pa.int64())
+        self.labels: dict[int, str] = {}
+        self.error = 0
+
+    def seed(self, values: pa.Array, counts: pa.Array, hashes: pa.Array) -> None:
+        """Start from an exact value -> count table (the end of exact tracking)."""
+        self.labels = {}
+        self.keys = pa.array([], _U64)
+        self.counts = pa.array([], pa.int64())
+        self._merge(hashes, pc.cast(counts, pa.int64()), values, hashes)
+
+    def add(self, hashes: pa.Array, values: pa.Array) -> None:
+        if len(hashes) == 0:
+            return
+        vc = pc.value_counts(hashes)
+        self._merge(vc.field("values"), vc.field("counts"), values, hashes)
+
+    def _merge(self, keys: pa.Array, counts: pa.Array, values: pa.Array, hashes: pa.Array) -> None:
+        t = pa.table(
+            {
+                "k": pa.concat_arrays([self.keys, keys]),
+                "c": pa.concat_arrays([self.counts, pc.cast(counts, pa.int64())]),
+            }
+        )
+        t = t.group_by("k", use_threads=False).aggregate([("c", "sum")])
+        k, c = t["k"].combine_chunks(), t["c_sum"].combine_chunks()
+        if len(k) > self.capacity:
+            order = pc.array_sort_indices(c, order="descending")
+            cut = c[order[self.capacity].as_py()].as_py()
+            self.error += cut
+            keep = order[: self.capacity]
+            k, c = pc.take(k, keep), pc.subtract(pc.take(c, keep), cut)
+            pos = pc.greater(c, 0)
+            k, c = pc.filter(k, pos), pc.filter(c, pos)
+        self.keys, self.counts = k, c
+        fresh = [x for x in k.to_pylist() if x not in self.labels]
+        if fresh:
+            hit = pc.is_in(hashes, value_set=pa.array(fresh, _U64))
+            found = pc.filter(hashes, hit).to_pylist()
+            labels = pc.filter(values, hit).to_pylist()
+            for h, label in zip(found, labels, strict=True):
+                self.labels.setdefault(h, label)
+        if len(self.labels) > 4 * self.capacity:
+            live = set(k.to_pylist())
+            self.labels = {h: v for h, v in self.labels.items() if h in live}
+
+    def top(self, n: int) -> list[tuple[str, int]]:
+        if len(self.keys) == 0:
+            return []
+        order = pc.array_sort_indices(self.counts, order="descending")[:n]
+        ks = pc.take(self.keys, order).to_pylist()
+        cs = pc.take(self.counts, order).to_pylist()
+        return sorted(((self.labels[k], c) for k, c in zip(ks, cs, strict=True)), key=_top_order)
+
+
+def _top_order(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])
+
+
+class QuantileSample:
+    """Uniform sample of at most ``size`` values: bottom-``size`` by a seeded random key."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size = size
+        self.seed = seed
+        self.seen = 0
+        self._batches = 0
+        self.values = pa.array([], pa.float64())
+        self.keys = pa.array([], pa.float64())
+        self._pending_v: list[pa.Array] = []
+        self._pending_k: list[pa.Array] = []
+        self._pending = 0
+        self.threshold = 2.0
+
+    def add(self, values: pa.Array) -> None:
+        n = len(values)
+        if n == 0:
+            return
+        self._batches += 1
+        self.seen += n
+        keys = pc.random(n, initializer=(self.seed * 1_000_003 + self._batches) & 0x7FFFFFFF)
+        if self.threshold < 1.0:
+            keep = pc.less(keys, self.threshold)
+            values, keys = pc.filter(values, keep), pc.filter(keys, keep)
+        if len(values):
+            self._pending_v.append(values)
+            self._pending_k.append(keys)
+            self._pending += len(values)
+        if self._pending + len(self.values) > 2 * self.size:
+            self._compact()
+
+    def _compact(self) -> None:
+        if not self._pending_v:
+            return
+        v = pa.concat_arrays([self.values, *self._pending_v])
+        k = pa.concat_arrays([self.keys, *self._pending_k])
+        self._pending_v, self._pending_k, self._pending = [], [], 0
+        if len(v) > self.size:
+            idx = pc.partition_nth_indices(k, pivot=self.size)[: self.size]
+            v, k = pc.take(v, idx), pc.take(k, idx)
+            self.threshold = pc.max(k).as_py()
+        self.values, self.keys = v, k
+
+    @property
+    def exact(self) -> bool:
+        return self.seen <= self.size
+
+    def rank_error(self, confidence: float = 0.99) -> float:
+        """Dvoretzky-Kiefer-Wolfowitz bound on the rank error of any sample quantile."""
+        if self.exact:
+            return 0.0
+        return math.sqrt(math.log(2 / (1 - confidence)) / (2 * self.size))
+
+    def quantiles(self, qs: list[float]) -> list[float]:
+        self._compact()
+        if len(self.values) == 0:
+            return []
+        out = pc.quantile(self.values, q=qs, interpolation="linear")
+        return [float(x) for x in out.to_pylist()]

@@ -1,0 +1,522 @@
+"""Streaming CSV summarizer: one pass, bounded memory, exact where it says so.
+
+Entry point for the handler and the benchmarks::
+
+    summary = summarize(stream, CsvLimits())      # dict, valid against summary.schema.json
+    summary_key("csv/2026/sales.csv")              # "summaries/2026/sales.csv.json"
+
+The stream is read once, front to back, in blocks (never to /tmp, never whole). Input that
+cannot be summarized at all raises ``CsvRejected`` with a reason code (see ``REASONS``);
+every other problem is reported inside the summary under ``issues``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+from csv_columns import ColumnState
+from csv_dialect import (
+    GZIP_ERRORS,
+    Dialect,
+    Utf8Feed,
+    decode_sample,
+    detect_encoding,
+    open_source,
+    read_sample,
+    sniff_dialect,
+)
+from csv_errors import REASONS, CsvRejected
+
+__all__ = [
+    "REASONS",
+    "SCHEMA_VERSION",
+    "CsvLimits",
+    "CsvRejected",
+    "error_report",
+    "error_report_key",
+    "summarize",
+    "summary_key",
+]
+
+SCHEMA_VERSION = "1.0"
+SOURCE_PREFIX = "csv/"
+SUMMARY_PREFIX = "summaries/"
+
+DEFAULT_NULL_TOKENS: tuple[str, ...] = (
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "null",
+    "NULL",
+    "Null",
+    "None",
+    "nan",
+    "NaN",
+    "-",
+    "#N/A",
+)
+
+
+@dataclass(frozen=True)
+class CsvLimits:
+    """Limits and knobs; every one is reported in the summary's ``limits``."""
+
+    max_field_bytes: int = 1_048_576
+    distinct_cap: int = 100_000
+    null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
+    whitespace_is_null: bool = True
+    max_examples: int = 10
+    max_columns: int = 10_000
+    max_bytes: int | None = None  # decompressed input bytes to read; past it: truncated
+    misfit_tolerance: float = 0.01  # a type holds if >= 99% of non-null values fit it
+    quantile_sample: int = 65_536
+    top_k: int = 5
+    block_size: int = 4 << 20
+    memory_budget_bytes: int = 96 << 20  # exact-distinct values + samples, all columns
+
+
+def summary_key(source_key: str) -> str:
+    """``csv/2026/sales.csv`` -> ``summaries/2026/sales.csv.json`` (whole key kept)."""
+    return SUMMARY_PREFIX + _relative(source_key) + ".json"
+
+
+def error_report_key(source_key: str) -> str:
+    """``csv/2026/sales.csv`` -> ``summaries/2026/sales.csv.error.json``."""
+    return SUMMARY_PREFIX + _relative(source_key) + ".error.json"
+
+
+def _relative(source_key: str) -> str:
+    rel = source_key[len(SOURCE_PREFIX) :] if source_key.startswith(SOURCE_PREFIX) else source_key
+    rel = rel.lstrip("/")
+    if not rel:
+        raise ValueError(f"no object name in key {source_key!r}")
+    return rel
+
+
+def error_report(exc: CsvRejected) -> dict[str, Any]:
+    """The error report for input that cannot be summarized (handler adds ``source``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "status": "error",
+        "reason": exc.reason,
+        "message": exc.message,
+        "reason_description": REASONS[exc.reason],
+    }
+
+
+def summarize(stream: BinaryIO, limits: CsvLimits | None = None) -> dict[str, Any]:
+    """Summarize a CSV (optionally gzip) byte stream; see the module docstring."""
+    limits = limits or CsvLimits()
+    src = open_source(stream)
+    try:
+        sample, at_eof = read_sample(src.stream)
+    except GZIP_ERRORS as exc:
+        raise CsvRejected("corrupt_gzip", f"gzip stream is corrupt: {exc}") from exc
+    if not sample:
+        raise CsvRejected("empty", "the object decompresses to 0 bytes")
+    enc = detect_encoding(sample, at_eof)
+    text = decode_sample(sample, enc, at_eof)
+    if not text.strip():
+        raise CsvRejected("empty", "the object holds only whitespace")
+    null_set = frozenset(limits.null_tokens)
+    dialect = sniff_dialect(text, at_eof, null_set)
+    if len(dialect.names) > limits.max_columns:
+        raise CsvRejected(
+            "too_many_columns",
+            f"{len(dialect.names)} columns, more than the limit of {limits.max_columns}",
+        )
+    feed = Utf8Feed(sample, src.stream, enc, limits.max_bytes, dialect.quotechar)
+    run = _Run(dialect, limits, feed)
+    summary = run.execute()
+    summary["dialect"]["encoding"] = enc.name
+    summary["dialect"]["bom"] = enc.bom
+    summary["dialect"]["encoding_fallback"] = enc.fallback
+    summary["dialect"]["compression"] = src.compression
+    summary["compressed_bytes"] = src.raw.count if src.compression else None
+    if enc.fallback:
+        summary["issues"]["encoding_fallback"] = {
+            "encoding": enc.name,
+            "message": "not valid UTF-8; decoded as "
+            + enc.name
+            + " (chosen by elimination, check accented characters)",
+        }
+    return summary
+
+
+class _BatchLines:
+    """Maps positions in one batch to physical line numbers (1-based, header included).
+
+    pyarrow numbers every record it parses (ragged ones included, via the invalid-row
+    handler); a record's line is its number plus the line breaks inside quoted values of
+    all earlier records.
+    """
+
+    def __init__(
+        self,
+        base: int,
+        extra0: int,
+        invalid: list[tuple[int, int]],
+        row_breaks: pa.Array | None,
+    ) -> None:
+        self.base = base
+        self.extra0 = extra0
+        self.invalid = invalid  # (record number, line breaks inside it), ascending
+        self.row_breaks = row_breaks
+        self._cum: pa.Array | None = None
+
+    def _before(self, i: int) -> int:
+        """Line breaks inside valid rows 0..i-1 of this batch."""
+        if self.row_breaks is None or i == 0:
+            return 0
+        if self._cum is None:
+            self._cum = pc.cumulative_sum(self.row_breaks)
+        return int(self._cum[i - 1].as_py())
+
+    def lines(self, rows: list[int]) -> list[int]:
+        out = []
+        for i in rows:
+            rec = self.base + 1 + i
+            inv_breaks = 0
+            for num, br in self.invalid:
+                if num <= rec:
+                    rec += 1
+                    inv_breaks += br
+                else:
+                    break
+            out.append(rec + self.extra0 + self._before(i) + inv_breaks)
+        return out
+
+    def invalid_line(self, number: int) -> int:
+        inv_before = [br for num, br in self.invalid if num < number]
+        valid_before = number - self.base - 1 - len(inv_before)
+        return number + self.extra0 + self._before(valid_before) + sum(inv_before)
+
+
+def _line_breaks_in(col: pa.Array) -> bool:
+    bufs = col.buffers()
+    if len(bufs) < 3 or bufs[2] is None or len(col) == 0:
+        return False
+    offsets = pa.Array.from_buffers(pa.int32(), len(col) + 1, [None, bufs[1]], offset=col.offset)
+    start, end = offsets[0].as_py(), offsets[len(col)].as_py()
+    data = bufs[2].slice(start, end - start).to_pybytes()
+    return b"\n" in data or b"\r" in data
+
+
+def _row_breaks(col: pa.Array) -> pa.Array:
+    lf = pc.count_substring(col, "\n")
+    cr = pc.count_substring(col, "\r")
+    crlf = pc.count_substring(col, "\r\n")
+    return pc.subtract(pc.add(lf, cr), crlf)
+
+
+class _Run:
+    def __init__(self, dialect: Dialect, limits: CsvLimits, feed: Utf8Feed) -> None:
+        self.d = dialect
+        self.limits = limits
+        self.feed = feed
+        ncols = len(dialect.names)
+        self.ncols = ncols
+        per_col = limits.memory_budget_bytes // max(1, ncols)
+        cap = max(100, min(limits.distinct_cap, per_col // 2 // 16))
+        sample = max(256, min(limits.quantile_sample, per_col // 2 // 16))
+        self.effective_distinct_cap = cap
+        self.effective_sample = sample
+        nulls = [t for t in limits.null_tokens]
+        null_set = pa.array(nulls, pa.string())
+        self.cols = [
+            ColumnState(
+                position=i + 1,
+                name=dialect.names[i],
+                header=dialect.header_names[i] if dialect.header else "",
+                null_set=null_set,
+                whitespace_is_null=limits.whitespace_is_null,
+                distinct_cap=cap,
+                distinct_bytes=max(1 << 20, per_col // 2),
+                sample_size=sample,
+                max_examples=limits.max_examples,
+                top_k=limits.top_k,
+            )
+            for i in range(ncols)
+        ]
+        self.records_done = dialect.skip_lines
+        self.extra = 0
+        self.pending: deque[tuple[int, int, int, bool]] = deque()  # number, fields, breaks, blank
+        self.rows = 0
+        self.blank_lines = 0
+        self.blank_first: list[int] = []
+        self.ragged = 0
+        self.ragged_first: list[dict[str, int]] = []
+        self.oversized = 0
+        self.oversized_first: list[dict[str, Any]] = []
+        self.truncated = False
+        self.parse_error: str | None = None
+        self.unterminated: dict[str, int] | None = None
+        self.last_record_line = 0
+        self.last_record_breaks = 0
+
+    # pyarrow calls this for every record whose field count differs from the header's.
+    def _invalid(self, row: Any) -> str:
+        text = row.text or ""
+        breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+        number = row.number if row.number is not None else self.records_done + 1
+        self.pending.append((number, row.actual_columns, breaks, not text.strip()))
+        return "skip"
+
+    def execute(self) -> dict[str, Any]:
+        internal = [f"c{i}" for i in range(self.ncols)]
+        lim = self.limits
+        block = max(lim.block_size, 2 * lim.max_field_bytes + (64 << 10))
+        self.block = block
+        self.feed.ahead = 2 * block
+        reader = None
+        try:
+            reader = pcsv.open_csv(
+                self.feed,
+                read_options=pcsv.ReadOptions(
+                    use_threads=False,
+                    block_size=block,
+                    skip_rows=self.d.skip_lines,
+                    column_names=internal,
+                ),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=self.d.delimiter,
+                    quote_char=self.d.quotechar,
+                    double_quote=True,
+                    escape_char=False,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=self._invalid,
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(internal, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                    check_utf8=False,
+                ),
+            )
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                self._batch(batch)
+        except (pa.ArrowException, *GZIP_ERRORS) as exc:
+            if self.feed.source_error is not None and not isinstance(
+                self.feed.source_error, GZIP_ERRORS
+            ):
+                raise self.feed.source_error from exc
+            self._stopped(exc)
+        self._flush_invalid()
+        if self.feed.quotes % 2 and self.parse_error is None and self.last_record_breaks:
+            self.unterminated = {
+                "line": self.last_record_line,
+                "lines_swallowed": self.last_record_breaks,
+            }
+            self.truncated = True
+        if self.feed.truncated:
+            self.truncated = True
+        return self._result()
+
+    def _stopped(self, exc: BaseException) -> None:
+        """The reader gave up mid-file: keep what was summarized, say where and why."""
+        self.truncated = True
+        self._flush_invalid()
+        line = self.records_done + self.extra + 1
+        try:
+            while self.feed.read(1 << 20):
+                pass
+        except GZIP_ERRORS as gz:
+            self.parse_error = f"gzip stream is corrupt: {gz}"
+            return
+        if isinstance(exc, GZIP_ERRORS):
+            self.parse_error = f"gzip stream is corrupt: {exc}"
+        elif self.feed.quotes % 2:
+            self.unterminated = {"line": line, "lines_swallowed": -1}
+            self.parse_error = "unterminated quote"
+        else:
+            self.parse_error = f"CSV reader stopped near line {line}: {exc}"
+
+    def _take_invalid(self, n: int, final: bool) -> tuple[int, list[tuple[int, int, int, bool]]]:
+        """Invalid records interleaved with the next ``n`` valid rows (all left if final)."""
+        end = self.records_done + n
+        taken: list[tuple[int, int, int, bool]] = []
+        while self.pending and (final or self.pending[0][0] <= end):
+            taken.append(self.pending.popleft())
+            end += 1
+        return end, taken
+
+    def _flush_invalid(self) -> None:
+        if self.pending:
+            self._place(0, None, final=True)
+
+    def _record_invalid(self, line: int, fields: int, blank: bool) -> None:
+        if blank:
+            self.blank_lines += 1
+            if len(self.blank_first) < self.limits.max_examples:
+                self.blank_first.append(line)
+            return
+        self.ragged += 1
+        if len(self.ragged_first) < self.limits.max_examples:
+            self.ragged_first.append({"line": line, "fields": fields})
+
+    def _batch(self, batch: pa.RecordBatch) -> None:
+        n = batch.num_rows
+        cols = batch.columns
+        self.feed.release(self.block)
+        lines = self._place(n, cols, final=False)
+        if n == 0:
+            return
+        keep = self._row_filter(cols, lines)
+        if keep is not None:
+            positions = pc.indices_nonzero(keep)
+            cols = [pc.filter(c, keep) for c in cols]
+
+            def remap(ix: list[int]) -> list[int]:
+                return lines.lines([positions[i].as_py() for i in ix])
+
+            locate: Callable[[list[int]], list[int]] = remap
+        else:
+            locate = lines.lines
+        if len(cols[0]):
+            for state, col in zip(self.cols, cols, strict=True):
+                state.add(col, locate)
+
+    def _place(self, n: int, cols: list[pa.Array] | None, final: bool) -> _BatchLines:
+        """Number this batch's records and lines; record its ragged and blank lines."""
+        base = self.records_done
+        end, invalid = self._take_invalid(n, final)
+        self.records_done = end
+        row_breaks = None
+        if cols and self.feed.quotes:
+            broken = [c for c in cols if _line_breaks_in(c)]
+            if broken:
+                row_breaks = _row_breaks(broken[0])
+                for c in broken[1:]:
+                    row_breaks = pc.add(row_breaks, _row_breaks(c))
+        lines = _BatchLines(base, self.extra, [(num, br) for num, _, br, _ in invalid], row_breaks)
+        for num, fields, _, blank in invalid:
+            self._record_invalid(lines.invalid_line(num), fields, blank)
+        total_breaks = sum(br for _, _, br, _ in invalid)
+        if row_breaks is not None:
+            total_breaks += pc.sum(row_breaks).as_py() or 0
+        if n:
+            self.last_record_line = lines.lines([n - 1])[0]
+            self.last_record_breaks = row_breaks[n - 1].as_py() if row_breaks is not None else 0
+        if invalid and invalid[-1][0] == end:
+            self.last_record_line = lines.invalid_line(end)
+            self.last_record_breaks = invalid[-1][2]
+        self.extra += total_breaks
+        return lines
+
+    def _row_filter(self, cols: list[pa.Array], lines: _BatchLines) -> pa.Array | None:
+        """Drop blank rows (every field empty) and rows with an oversized field."""
+        n = len(cols[0])
+        drop = None
+        lens0 = pc.binary_length(cols[0])
+        if pc.min(lens0).as_py() == 0:
+            empty = pc.equal(lens0, 0)
+            for c in cols[1:]:
+                if not pc.any(empty).as_py():
+                    break
+                empty = pc.and_(empty, pc.equal(pc.binary_length(c), 0))
+            nblank = pc.sum(empty).as_py() or 0
+            if nblank:
+                self.blank_lines += nblank
+                need = self.limits.max_examples - len(self.blank_first)
+                if need > 0:
+                    idx = pc.indices_nonzero(empty)[:need].to_pylist()
+                    self.blank_first.extend(lines.lines(idx))
+                    self.blank_first.sort()
+                    del self.blank_first[self.limits.max_examples :]
+                drop = empty
+        self.rows += n - (pc.sum(drop).as_py() if drop is not None else 0)
+        limit = self.limits.max_field_bytes
+        for j, c in enumerate(cols):
+            lens = pc.binary_length(c)
+            if pc.max(lens).as_py() > limit:
+                big = pc.greater(lens, limit)
+                nbig = pc.sum(big).as_py()
+                self.oversized += nbig
+                self.truncated = True
+                idx = pc.indices_nonzero(big)[: self.limits.max_examples].to_pylist()
+                for i, line in zip(idx, lines.lines(idx), strict=True):
+                    if len(self.oversized_first) < self.limits.max_examples:
+                        self.oversized_first.append(
+                            {"line": line, "column": self.d.names[j], "bytes": lens[i].as_py()}
+                        )
+                drop = big if drop is None else pc.or_(drop, big)
+        return None if drop is None else pc.invert(drop)
+
+    def _result(self) -> dict[str, Any]:
+        lim = self.limits
+        tol = lim.misfit_tolerance
+        columns = [c.result(tol) for c in self.cols]
+        empty_cols = [c["name"] for c in columns if c["type"] == "null"]
+        d = self.d
+        issues: dict[str, Any] = {
+            "ragged_rows": {"count": self.ragged, "first": self.ragged_first},
+            "blank_lines": {"count": self.blank_lines, "first_lines": self.blank_first},
+            "duplicate_headers": d.duplicate_headers,
+            "blank_headers": d.blank_headers,
+            "empty_columns": empty_cols,
+            "unterminated_quote": self.unterminated,
+            "field_too_large": {
+                "count": self.oversized,
+                "limit_bytes": lim.max_field_bytes,
+                "first": self.oversized_first,
+            },
+            "undecodable_bytes": {
+                "count": self.feed.invalid_utf8,
+                "first_byte_offset": self.feed.first_invalid_offset,
+            },
+            "nul_bytes": self.feed.nul_bytes,
+            "header_only": self.rows == 0 and d.header,
+            "parse_error": self.parse_error,
+        }
+        if d.header and d.header_field_count is not None and d.header_field_count != self.ncols:
+            issues["header_field_count"] = {
+                "header_fields": d.header_field_count,
+                "data_fields": self.ncols,
+            }
+        misfit_cols = [c["name"] for c in columns if c["misfits"]["count"]]
+        issues["columns_with_misfits"] = misfit_cols
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "status": "ok",
+            "dialect": {
+                "encoding": "utf-8",
+                "bom": False,
+                "encoding_fallback": False,
+                "compression": None,
+                "delimiter": d.delimiter,
+                "quotechar": d.quotechar,
+                "line_terminator": d.line_terminator,
+                "header": d.header,
+            },
+            "rows": self.rows + self.ragged,
+            "column_count": self.ncols,
+            "bytes": self.feed.input_bytes,
+            "compressed_bytes": None,
+            "truncated": self.truncated,
+            "null_tokens": list(lim.null_tokens),
+            "whitespace_is_null": lim.whitespace_is_null,
+            "limits": {
+                "max_field_bytes": lim.max_field_bytes,
+                "distinct_cap": self.effective_distinct_cap,
+                "quantile_sample": self.effective_sample,
+                "max_examples": lim.max_examples,
+                "max_columns": lim.max_columns,
+                "max_bytes": lim.max_bytes,
+                "misfit_tolerance": tol,
+                "top_k": lim.top_k,
+            },
+            "columns": columns,
+            "issues": issues,
+        }

@@ -1,0 +1,134 @@
+"""The public API the handler relies on: keys, limits, error reports, the schema file."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+from csv_errors import REASONS
+from csv_helpers import run, validator
+from summarize import (
+    SCHEMA_VERSION,
+    CsvLimits,
+    CsvRejected,
+    error_report,
+    error_report_key,
+    summarize,
+    summary_key,
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "summary", "error"),
+    [
+        (
+            "csv/2026/sales.csv",
+            "summaries/2026/sales.csv.json",
+            "summaries/2026/sales.csv.error.json",
+        ),
+        ("csv/x.csv.gz", "summaries/x.csv.gz.json", "summaries/x.csv.gz.error.json"),
+        ("csv/a b/ünï.csv", "summaries/a b/ünï.csv.json", "summaries/a b/ünï.csv.error.json"),
+    ],
+)
+def test_keys_keep_the_whole_source_key(key, summary, error):
+    assert summary_key(key) == summary
+    assert error_report_key(key) == error
+
+
+def test_csv_and_csv_gz_never_collide():
+    assert summary_key("csv/s.csv") != summary_key("csv/s.csv.gz")
+
+
+def test_key_without_a_name_is_refused():
+    with pytest.raises(ValueError):
+        summary_key("csv/")
+
+
+def test_limits_are_frozen_and_reported():
+    limits = CsvLimits(max_field_bytes=2048, distinct_cap=500, max_examples=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        limits.max_examples = 4  # type: ignore[misc]
+    s = run("a\n1\n", limits)
+    assert s["schema_version"] == SCHEMA_VERSION
+    assert s["limits"]["max_field_bytes"] == 2048
+    assert s["limits"]["distinct_cap"] == 500
+    assert s["limits"]["max_examples"] == 3
+
+
+def test_error_report_is_valid_and_carries_the_reason():
+    exc = CsvRejected("not_text", "binary")
+    report = error_report(exc)
+    report["source"] = {
+        "bucket": "b",
+        "key": "csv/x.csv",
+        "etag": "e",
+        "version_id": None,
+        "sequencer": "0A",
+    }
+    validator().validate(report)
+    assert report["reason"] == "not_text" and report["status"] == "error"
+
+
+def test_every_reason_code_is_in_the_schema():
+    schema = validator().schema
+    assert set(schema["$defs"]["error_report"]["properties"]["reason"]["enum"]) == set(REASONS)
+
+
+def test_unknown_reason_is_a_programming_error():
+    with pytest.raises(ValueError):
+        CsvRejected("nope", "x")
+
+
+def test_summary_with_source_validates():
+    s = run("a\n1\n")
+    s["source"] = {
+        "bucket": "b",
+        "key": "csv/a.csv",
+        "etag": "x",
+        "version_id": "v",
+        "sequencer": "1",
+    }
+    validator().validate(s)
+
+
+def test_the_core_imports_nothing_from_aws_or_the_runtime():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    core = Path(__file__).resolve().parents[2] / "csv_summarizer"
+    code = (
+        f"import sys; sys.path.insert(0, {str(core)!r}); import summarize; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('boto3', 'botocore', 'pipeline_runtime', 'aws_lambda_powertools', 'numpy')]; "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+class _FailingBody(io.RawIOBase):
+    """A body whose connection drops after some bytes (a transient fault)."""
+
+    def __init__(self, data: bytes, fail_after: int) -> None:
+        self._data = data
+        self._pos = 0
+        self._fail_after = fail_after
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._pos >= self._fail_after:
+            raise ConnectionResetError("connection reset by peer")
+        n = len(self._data) if n is None or n < 0 else n
+        out = self._data[self._pos : self._pos + min(n, 65536)]
+        self._pos += len(out)
+        return out
+
+
+def test_a_failing_source_raises_instead_of_summarizing_part():
+    data = b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(200_000))
+    with pytest.raises(ConnectionResetError):
+        summarize(_FailingBody(data, 300_000), CsvLimits())
