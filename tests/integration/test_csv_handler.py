@@ -2,7 +2,9 @@
 
 import gzip
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 from pipeline_runtime.outcomes import RecordsFailed
 from pipeline_runtime.s3io import RetryPolicy
@@ -17,6 +19,16 @@ SALES = (
     b"south,5,NA,2026-01-03\n"
     b"east,7,11.25,2026-02-01\n"
 )
+
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "csv_summarizer" / "summary.schema.json").read_text()
+)
+
+
+def _valid(document):
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    return document
 
 
 @pytest.fixture
@@ -48,6 +60,7 @@ def test_summary_is_written_under_summaries(aws, csv_fn):
         "detail": None,
     }
     summary, obj = _json(aws, "summaries/2026/sales.csv.json")
+    _valid(summary)
     assert summary["rows"] == 3
     assert [c["name"] for c in summary["columns"]] == ["region", "units", "price", "sold_on"]
     units = summary["columns"][1]
@@ -80,6 +93,7 @@ def test_bad_input_gets_an_error_report(aws, csv_fn, body, reason):
     assert record["status"] == "error_report"
     assert record["outputs"] == ["summaries/bad.csv.error.json"]
     report, _ = _json(aws, "summaries/bad.csv.error.json")
+    _valid(report)
     assert report["reason"] == reason
     assert report["source"]["key"] == "csv/bad.csv"
     assert _keys(aws, "summaries/") == ["summaries/bad.csv.error.json"]

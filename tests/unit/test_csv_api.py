@@ -12,7 +12,6 @@ from summarize import (
     SCHEMA_VERSION,
     CsvLimits,
     CsvRejected,
-    error_report,
     error_report_key,
     summarize,
     summary_key,
@@ -56,23 +55,22 @@ def test_limits_are_frozen_and_reported():
     assert s["limits"]["max_examples"] == 3
 
 
-def test_error_report_is_valid_and_carries_the_reason():
-    exc = CsvRejected("not_text", "binary")
-    report = error_report(exc)
-    report["source"] = {
-        "bucket": "b",
-        "key": "csv/x.csv",
-        "etag": "e",
-        "version_id": None,
-        "sequencer": "0A",
-    }
+def test_the_handlers_error_report_is_valid_against_the_schema():
+    from pipeline_runtime.events import S3ObjectRef
+    from pipeline_runtime.outcomes import InputRejected
+    from pipeline_runtime.outcomes import error_report as runtime_error_report
+
+    ref = S3ObjectRef("b", "csv/x.csv", etag="e", sequencer="0A", size=3)
+    report = runtime_error_report(ref, InputRejected("not_text", "binary"), "csv-summarizer")
     validator().validate(report)
-    assert report["reason"] == "not_text" and report["status"] == "error"
+    assert report["reason"] == "not_text" and report["status"] == "rejected"
 
 
 def test_every_reason_code_is_in_the_schema():
     schema = validator().schema
-    assert set(schema["$defs"]["error_report"]["properties"]["reason"]["enum"]) == set(REASONS)
+    enum = set(schema["$defs"]["error_report"]["properties"]["reason"]["enum"])
+    # The handler adds the reasons it decides itself (size from the event, object gone).
+    assert enum == set(REASONS) | {"too_large", "source_missing"}
 
 
 def test_unknown_reason_is_a_programming_error():
