@@ -80,7 +80,7 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         raise InputRejected(exc.reason, exc.message) from exc
 
     metadata = source_metadata(ref)
-    written = []
+    written: list[dict[str, Any]] = []
     for variant in result.variants:
         key = f"{prefix}/{variant.filename}"
         version_id = store.put(
@@ -112,7 +112,7 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         return RecordOutcome(Status.STALE, detail="a newer upload finished first")
     manifest_key = f"{prefix}/{MANIFEST_NAME}"
     store.put_json(CONFIG.processed_bucket, manifest_key, _manifest(ref, result, written), metadata)
-    return RecordOutcome(Status.RESULTS, [w["key"] for w in written] + [manifest_key])
+    return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [manifest_key])
 
 
 def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> dict[str, Any]:
