@@ -1,0 +1,422 @@
+"""Decode untrusted bytes once into an upright 8-bit L/LA/RGB/RGBA image.
+
+Every failure caused by the bytes becomes an ``ImageRejected`` with a reason code. Steps:
+
+1. sniff the format from the leading bytes (never from a file name) and check the allow-list;
+2. ``Image.open(..., formats=allowed)`` reads only the header; the pixel count is checked
+   against ``max_pixels`` before any pixel is decoded. Pillow's ``DecompressionBombWarning``
+   is raised as an error;
+3. ``load()`` decodes once. ``LOAD_TRUNCATED_IMAGES`` is never set, so a short file fails;
+4. the pixel mode is normalised (16-bit scaled, CMYK converted through its ICC profile,
+   palettes and transparency keys expanded, gray kept gray), the EXIF orientation is applied
+   to the pixels, and every piece of source metadata is dropped from the image object.
+
+``draft()`` is deliberately not used: four of the five variants need full resolution, so a
+reduced-scale decode would mean a second decode for the thumbnail, which costs more than
+resizing the already-decoded image (see DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+
+from image_types import ImageLimits, ImageRejected
+from PIL import Image, ImageCms
+
+OUTPUT_MODES = ("L", "LA", "RGB", "RGBA")
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_GENERIC = {b"mif1", b"msf1", b"miaf"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+# Recognised but never allowed: only used to make the rejection message precise.
+_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF"),
+    (b"8BPS", "PSD"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"PK\x03\x04", "ZIP"),
+    (b"\x1f\x8b", "GZIP"),
+    (b"qoif", "QOI"),
+)
+
+_ORIENTATION_TAG = 0x0112
+_TRANSPOSE: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass
+class DecodedImage:
+    image: Image.Image  # mode in OUTPUT_MODES, upright, info == {}
+    source_format: str
+    source_width: int
+    source_height: int
+    source_mode: str
+    icc_profile: bytes | None  # to embed; its colour space matches image.mode
+    notes: list[str] = field(default_factory=list)
+    decode_ms: float = 0.0
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.image.mode in ("LA", "RGBA")
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def sniff_format(head: bytes) -> str | None:
+    """Name the container format from the first bytes, or None if unknown."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[:2] == b"BM" and len(head) >= 26:
+        return "BMP"
+    if head[4:8] == b"ftyp" and len(head) >= 16:
+        box = int.from_bytes(head[0:4], "big")
+        major = head[8:12]
+        compatible = {head[i : i + 4] for i in range(16, min(box, len(head)) - 3, 4)}
+        if major in _AVIF_BRANDS:
+            return "AVIF"
+        if major in _HEIF_BRANDS or compatible & _HEIF_BRANDS:
+            return "HEIF"
+        if compatible & _AVIF_BRANDS:
+            return "AVIF"
+        if major in _HEIF_GENERIC:
+            return "HEIF"
+        return None
+    for magic, name in _OTHER_MAGIC:
+        if head.startswith(magic):
+            return name
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<svg", b"<?xml")):
+        return "SVG/XML"
+    return None
+
+
+_heif_available: bool | None = None
+
+
+def _register_heif() -> bool:
+    """Register pillow-heif's opener on first use; False if the plugin is not installed."""
+    global _heif_available
+    if _heif_available is None:
+        try:
+            import pillow_heif  # type: ignore[import-not-found,unused-ignore]
+
+            pillow_heif.register_heif_opener(thumbnails=False, depth_images=False)
+            _heif_available = True
+        except ImportError:
+            _heif_available = False
+    return _heif_available
+
+
+# --------------------------------------------------------------------------- colour
+
+
+@cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _read_profile(icc: bytes) -> ImageCms.ImageCmsProfile | None:
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
+        return None
+
+
+def _profile_space(profile: ImageCms.ImageCmsProfile) -> str:
+    return str(profile.profile.xcolor_space).strip().upper()
+
+
+def _profile_name(profile: ImageCms.ImageCmsProfile) -> str:
+    try:
+        name = ImageCms.getProfileDescription(profile).strip()
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        name = ""
+    return name or "unnamed"
+
+
+def convert_to_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile) -> Image.Image:
+    """Convert L/LA/RGB/RGBA/CMYK pixels described by ``profile`` to sRGB (RGB or RGBA).
+
+    Relative colorimetric with black-point compensation, as image editors do for
+    CMYK -> RGB. Alpha is carried over untouched.
+    """
+    alpha = None
+    if image.mode in ("LA", "RGBA"):
+        alpha = image.getchannel("A")
+        image = image.convert(image.mode[:-1])
+    out = ImageCms.profileToProfile(
+        image,
+        profile,
+        _srgb(),
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        outputMode="RGB",
+        flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
+    )
+    assert out is not None
+    if alpha is not None:
+        out.putalpha(alpha)
+    return out
+
+
+def profile_from_bytes(icc: bytes) -> ImageCms.ImageCmsProfile:
+    profile = _read_profile(icc)
+    if profile is None:  # pragma: no cover - callers only pass profiles that parsed before
+        raise ValueError("unreadable ICC profile")
+    return profile
+
+
+# --------------------------------------------------------------------------- modes
+
+
+def _scale_16bit(im: Image.Image) -> Image.Image:
+    """I;16 family -> L by keeping the high byte (v >> 8): scaled, never clipped."""
+    if im.mode not in ("I;16", "I;16L", "I;16B"):
+        return _scale_wide(im.convert("I"))
+    raw = im.tobytes()
+    high = raw[0::2] if im.mode == "I;16B" else raw[1::2]
+    return Image.frombytes("L", im.size, high)
+
+
+def _scale_wide(im: Image.Image) -> Image.Image:
+    """32-bit int or float samples -> L, scaled to the range the values actually use."""
+    extrema = im.getextrema()
+    lo, hi = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]
+    if lo >= 0 and hi <= 255 and im.mode == "I":
+        return im.convert("L")
+    if im.mode == "F" and lo >= 0 and hi <= 1.0:
+        scale, offset = 255.0, 0.0
+    elif lo >= 0 and hi <= 65535:
+        scale, offset = 1 / 257, 0.0
+    elif hi > lo:
+        scale, offset = 255 / (hi - lo), -lo * 255 / (hi - lo)
+    else:
+        scale, offset = 0.0, 0.0
+    return im.point(lambda v: v * scale + offset).convert("L")
+
+
+def _palette_is_gray(im: Image.Image) -> bool:
+    palette = im.getpalette() or []
+    return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette), 3))
+
+
+def _png_color_type(data: bytes) -> int | None:
+    if data[12:16] == b"IHDR" and len(data) > 25:
+        return data[25]
+    return None
+
+
+def _normalise_mode(
+    im: Image.Image, data: bytes, fmt: str, limits: ImageLimits, notes: list[str]
+) -> tuple[Image.Image, bytes | None]:
+    """Return an L/LA/RGB/RGBA image and the ICC profile (if any) to embed with it."""
+    mode = im.mode
+    icc_bytes = im.info.get("icc_profile") or None
+    transparency = "transparency" in im.info
+
+    if mode == "1":
+        im = im.convert("L")
+    elif mode == "P":
+        gray = _palette_is_gray(im)
+        if transparency:
+            im = im.convert("RGBA")
+            if gray:
+                im = im.convert("LA")
+        else:
+            im = im.convert("L" if gray else "RGB")
+    elif mode == "PA":
+        im = im.convert("RGBA")
+    elif mode in ("L", "RGB") and transparency:
+        im = im.convert(mode[0] + "A" if mode == "L" else "RGBA")
+    elif mode == "La":
+        im = im.convert("LA")
+    elif mode == "RGBa":
+        im = im.convert("RGBA")
+    elif mode in ("RGBX", "YCbCr", "HSV"):
+        im = im.convert("RGB")
+    elif mode.startswith("I;16"):
+        im = _scale_16bit(im)
+        notes.append("mode: 16-bit samples scaled to 8-bit")
+    elif mode in ("I", "F"):
+        im = _scale_wide(im)
+        notes.append(f"mode: {mode} samples scaled to 8-bit")
+    elif mode == "LAB":
+        lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))
+        out = ImageCms.profileToProfile(im, lab, _srgb(), outputMode="RGB")
+        assert out is not None
+        im = out
+        notes.append("icc: converted CIELAB to sRGB")
+        icc_bytes = None
+    elif mode not in OUTPUT_MODES and mode != "CMYK":
+        raise ImageRejected("unsupported_format", f"unsupported pixel mode {mode}")
+
+    # 16-bit gray+alpha PNGs decode as RGBA in Pillow; gray stays gray.
+    if fmt == "PNG" and im.mode == "RGBA" and _png_color_type(data) == 4:
+        im = im.convert("LA")
+
+    profile = _read_profile(icc_bytes) if icc_bytes else None
+    if icc_bytes and profile is None:
+        notes.append("icc: unreadable embedded profile dropped; pixels treated as sRGB")
+
+    if im.mode == "CMYK":
+        if profile is not None and _profile_space(profile) == "CMYK":
+            im = convert_to_srgb(im, profile)
+            notes.append(f"icc: converted CMYK to sRGB using profile '{_profile_name(profile)}'")
+        else:
+            im = im.convert("RGB")
+            notes.append("icc: CMYK without a CMYK profile converted with the generic formula")
+        return im, None
+
+    if profile is None:
+        return im, None
+    space = _profile_space(profile)
+    expected = "GRAY" if im.mode in ("L", "LA") else "RGB"
+    name = _profile_name(profile)
+    if space != expected:
+        notes.append(f"icc: {space} profile '{name}' does not match {im.mode} pixels; dropped")
+        return im, None
+    if limits.icc == "srgb":
+        im = convert_to_srgb(im, profile)
+        notes.append(f"icc: converted '{name}' to sRGB")
+        return im, None
+    notes.append(f"icc: kept profile '{name}'")
+    return im, icc_bytes
+
+
+def _apply_orientation(im: Image.Image, source: Image.Image, notes: list[str]) -> Image.Image:
+    try:
+        orientation = source.getexif().get(_ORIENTATION_TAG)
+    except Exception:  # hostile EXIF: ignore it, it is stripped from the outputs anyway
+        notes.append("exif: unreadable, orientation ignored")
+        return im
+    if isinstance(orientation, int) and orientation in _TRANSPOSE:
+        notes.append(f"exif: orientation {orientation} applied")
+        return im.transpose(_TRANSPOSE[orientation])
+    return im
+
+
+def _drop_opaque_alpha(im: Image.Image, notes: list[str]) -> Image.Image:
+    if im.mode not in ("LA", "RGBA"):
+        return im
+    if im.getchannel("A").getextrema()[0] == 255:
+        notes.append("alpha: fully opaque, channel dropped")
+        return im.convert(im.mode[:-1])
+    return im
+
+
+# --------------------------------------------------------------------------- decode
+
+
+def _rejection(exc: BaseException) -> ImageRejected:
+    if isinstance(exc, ImageRejected):
+        return exc
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return ImageRejected("too_many_pixels", str(exc))
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and "truncated" in text:
+        return ImageRejected("truncated", text)
+    return ImageRejected("corrupt", f"{type(exc).__name__}: {text}")
+
+
+def _check_container(fmt: str, data: bytes) -> None:
+    """Cheap structural checks that Pillow reports vaguely or not at all."""
+    if fmt == "WEBP":
+        declared = struct.unpack("<I", data[4:8])[0] + 8
+        if declared > len(data):
+            raise ImageRejected(
+                "truncated", f"WebP declares {declared} bytes but only {len(data)} are present"
+            )
+
+
+def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
+    """Decode ``data`` once; raise ImageRejected for anything the bytes are to blame for."""
+    started = time.perf_counter()
+    if len(data) == 0:
+        raise ImageRejected("empty", "the object has zero bytes")
+    if limits.max_bytes is not None and len(data) > limits.max_bytes:
+        raise ImageRejected(
+            "too_large", f"{len(data)} bytes exceeds the limit of {limits.max_bytes} bytes"
+        )
+    allowed = tuple(f.upper() for f in limits.formats)
+    sniffed = sniff_format(bytes(data[:64]))
+    if sniffed is None:
+        raise ImageRejected("unsupported_format", "the content is not a recognised image format")
+    if sniffed not in allowed:
+        raise ImageRejected(
+            "unsupported_format",
+            f"content is {sniffed}, which is not in the allowed formats ({', '.join(allowed)})",
+        )
+    if sniffed == "HEIF" and not _register_heif():
+        raise ImageRejected(
+            "unsupported_format", "content is HEIF but the pillow-heif plugin is not installed"
+        )
+    _check_container(sniffed, data)
+
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            # Pillow's UserWarnings about malformed metadata are noise: metadata is dropped.
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            source = Image.open(io.BytesIO(data), formats=[sniffed])
+            width, height = source.size
+            if width < 1 or height < 1:
+                raise ImageRejected("corrupt", f"header declares a {width}x{height} image")
+            if width * height > limits.max_pixels:
+                raise ImageRejected(
+                    "too_many_pixels",
+                    f"{width}x{height} = {width * height} pixels exceeds the limit of "
+                    f"{limits.max_pixels}",
+                )
+            fmt = "JPEG" if source.format == "MPO" else str(source.format)
+            if source.format == "MPO":
+                notes.append("jpeg: multi-picture (MPO) file, primary image used")
+            if getattr(source, "is_animated", False):
+                notes.append(f"animated: first frame of the {fmt} used")
+            source_mode = source.mode
+            source.load()
+            image, icc = _normalise_mode(source, data, fmt, limits, notes)
+            image = _apply_orientation(image, source, notes)
+    except MemoryError:
+        raise
+    except Exception as exc:  # every other failure here is the input's fault
+        raise _rejection(exc) from exc
+
+    image = _drop_opaque_alpha(image, notes)
+    # A plain Image over the decoded pixels (no copy): no file handle, no lazy loading, and
+    # nothing from the source (EXIF, XMP, comments, ICC) rides along in ``info``.
+    image = image._new(image.im)
+    image.info = {}
+    return DecodedImage(
+        image=image,
+        source_format=fmt,
+        source_width=width,
+        source_height=height,
+        source_mode=source_mode,
+        icc_profile=icc,
+        notes=notes,
+        decode_ms=(time.perf_counter() - started) * 1000,
+    )

@@ -1,0 +1,77 @@
+"""Value types shared by the imaging core: limits and the one exception for bad input.
+
+Kept apart from ``variants`` so the decode and encode modules can import them without a
+cycle; ``variants`` re-exports everything here as the public API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# Reason codes carried by ImageRejected. Each one is a *permanent* input error: retrying the
+# same bytes can never succeed.
+REASONS: dict[str, str] = {
+    "empty": "the object has zero bytes",
+    "too_large": "the object is larger than ImageLimits.max_bytes",
+    "unsupported_format": "the content is not an image in the allowed formats (detected "
+    "from the bytes, never from the key's extension), or uses an unsupported pixel mode",
+    "corrupt": "the content claims an allowed format but cannot be parsed or decoded",
+    "truncated": "the file ends before all pixel data is present",
+    "too_many_pixels": "width x height (read from the header, before decoding) exceeds "
+    "ImageLimits.max_pixels, or Pillow flagged a decompression bomb",
+}
+
+# Formats as Pillow names them. HEIF needs the optional pillow-heif plugin (registered lazily,
+# only when the bytes look like HEIF); AVIF is built into Pillow >= 11.3.
+DEFAULT_FORMATS: tuple[str, ...] = (
+    "JPEG",
+    "PNG",
+    "WEBP",
+    "GIF",
+    "TIFF",
+    "BMP",
+    "AVIF",
+    "HEIF",
+)
+
+
+class ImageRejected(Exception):
+    """A permanent input error. ``reason`` is one of the keys of ``REASONS``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown rejection reason {reason!r}")
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Input limits and output knobs. The defaults follow imgproxy's secure defaults."""
+
+    max_pixels: int = 50_000_000
+    thumbnail_size: int = 300
+    background: tuple[int, int, int] = (255, 255, 255)
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    # Optional second check of the object size (the handler checks HEAD first). None = off.
+    max_bytes: int | None = None
+    # "keep": embed the source's RGB/gray ICC profile in every output (colours exact, no
+    # cost, wide gamut preserved). "srgb": convert pixels to sRGB and embed no profile.
+    # CMYK sources are always converted to sRGB (no output format here stores CMYK).
+    icc: Literal["keep", "srgb"] = "keep"
+    # Encoder threads; 0 = one per available CPU. Output bytes do not depend on it.
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_pixels < 1:
+            raise ValueError("max_pixels must be >= 1")
+        if self.thumbnail_size < 1:
+            raise ValueError("thumbnail_size must be >= 1")
+        if len(self.background) != 3 or not all(0 <= c <= 255 for c in self.background):
+            raise ValueError("background must be three 0..255 integers")
+        if self.icc not in ("keep", "srgb"):
+            raise ValueError("icc must be 'keep' or 'srgb'")
+        if self.threads < 0:
+            raise ValueError("threads must be >= 0")
