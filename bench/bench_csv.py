@@ -16,6 +16,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -162,7 +163,8 @@ def child(engine: str, path: str) -> None:
 
 
 def measure(engine: str, path: Path, repeat: int) -> dict[str, float]:
-    best: dict[str, float] | None = None
+    """Median wall and CPU seconds over ``repeat`` fresh runs; the largest peak RSS."""
+    runs = []
     for _ in range(repeat):
         out = subprocess.run(
             [sys.executable, __file__, "--child", engine, str(path)],
@@ -170,11 +172,12 @@ def measure(engine: str, path: Path, repeat: int) -> dict[str, float]:
             text=True,
             check=True,
         )
-        res = json.loads(out.stdout.strip().splitlines()[-1])
-        if best is None or res["wall"] < best["wall"]:
-            best = res
-    assert best is not None
-    return best
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    res = dict(runs[0])
+    for key in ("wall", "cpu"):
+        res[key] = statistics.median(r[key] for r in runs)
+    res["rss_mb"] = max(r["rss_mb"] for r in runs)
+    return res
 
 
 def cold_import() -> float:
@@ -192,7 +195,7 @@ def cold_import() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per engine; best wall time kept")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
     ap.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

@@ -75,15 +75,21 @@ class HyperLogLog:
         w = pc.bit_wise_or(pc.shift_left(h, pa.scalar(p, _U64)), pa.scalar(1 << (p - 1), _U64))
         top = pc.cast(pc.shift_right(w, pa.scalar(11, _U64)), pa.float64())
         rank = pc.cast(pc.subtract(53.0, pc.floor(pc.log2(top))), pa.uint8())
+        # Only values that beat their register's current rank can change anything; once the
+        # registers fill up that is a small fraction, so filter before the sort.
+        regs = self.registers
+        idx = pc.cast(idx, pa.int64())
+        better = pc.greater(rank, pc.take(regs, idx))
+        nbetter = pc.sum(better).as_py() or 0
+        if nbetter == 0:
+            return
+        if nbetter < len(rank):
+            rank, idx = pc.filter(rank, better), pc.filter(idx, better)
         # Per register, the largest rank: sort ascending by rank, scatter (the last write
         # to a position wins), then keep the larger of old and new.
         order = pc.array_sort_indices(rank)
-        dense = pc.scatter(
-            pc.take(rank, order),
-            pc.cast(pc.take(idx, order), pa.int64()),
-            max_index=self.m - 1,
-        )
-        self.registers = pc.max_element_wise(self.registers, pc.fill_null(dense, 0))
+        dense = pc.scatter(pc.take(rank, order), pc.take(idx, order), max_index=self.m - 1)
+        self.registers = pc.max_element_wise(regs, pc.fill_null(dense, 0))
 
     def estimate(self) -> int:
         regs = self.registers.to_pylist()
@@ -126,22 +132,39 @@ class HeavyHitters:
         self._merge(vc.field("values"), vc.field("counts"), values, hashes)
 
     def _merge(self, keys: pa.Array, counts: pa.Array, values: pa.Array, hashes: pa.Array) -> None:
-        t = pa.table(
-            {
-                "k": pa.concat_arrays([self.keys, keys]),
-                "c": pa.concat_arrays([self.counts, pc.cast(counts, pa.int64())]),
-            }
-        )
-        t = t.group_by("k", use_threads=False).aggregate([("c", "sum")])
-        k, c = t["k"].combine_chunks(), t["c_sum"].combine_chunks()
+        """Add ``counts`` (``keys`` unique) to the counters, then cut back to ``capacity``."""
+        counts = pc.cast(counts, pa.int64())
+        if len(self.keys):
+            pos = pc.index_in(keys, value_set=self.keys)
+            hit = pc.is_valid(pos)
+            nhit = pc.sum(hit).as_py() or 0
+            old_c = self.counts
+            if nhit:
+                extra = pc.scatter(
+                    pc.filter(counts, hit),
+                    pc.cast(pc.filter(pos, hit), pa.int64()),
+                    max_index=len(self.keys) - 1,
+                )
+                old_c = pc.add(old_c, pc.fill_null(extra, 0))
+                if nhit < len(keys):
+                    miss = pc.invert(hit)
+                    keys, counts = pc.filter(keys, miss), pc.filter(counts, miss)
+                else:
+                    keys, counts = keys[:0], counts[:0]
+            k = pa.concat_arrays([self.keys, keys])
+            c = pa.concat_arrays([old_c, counts])
+        else:
+            k, c = keys, counts
         if len(k) > self.capacity:
-            order = pc.array_sort_indices(c, order="descending")
-            cut = c[order[self.capacity].as_py()].as_py()
+            # The (capacity+1)-th largest count is subtracted from all; only the top
+            # ``capacity`` can stay positive, so only they are kept.
+            top = pc.select_k_unstable(c, k=self.capacity + 1, sort_keys=[("", "descending")])
+            cut = c[top[self.capacity].as_py()].as_py()
             self.error += cut
-            keep = order[: self.capacity]
+            keep = top[: self.capacity]
             k, c = pc.take(k, keep), pc.subtract(pc.take(c, keep), cut)
-            pos = pc.greater(c, 0)
-            k, c = pc.filter(k, pos), pc.filter(c, pos)
+            pos_ = pc.greater(c, 0)
+            k, c = pc.filter(k, pos_), pc.filter(c, pos_)
         self.keys, self.counts = k, c
         fresh = [x for x in k.to_pylist() if x not in self.labels]
         if fresh:
@@ -155,12 +178,12 @@ class HeavyHitters:
             self.labels = {h: v for h, v in self.labels.items() if h in live}
 
     def top(self, n: int) -> list[tuple[str, int]]:
+        """The ``n`` largest counters; ties broken by value, so the order of keys is moot."""
         if len(self.keys) == 0:
             return []
-        order = pc.array_sort_indices(self.counts, order="descending")[:n]
-        ks = pc.take(self.keys, order).to_pylist()
-        cs = pc.take(self.counts, order).to_pylist()
-        return sorted(((self.labels[k], c) for k, c in zip(ks, cs, strict=True)), key=_top_order)
+        ks, cs = self.keys.to_pylist(), self.counts.to_pylist()
+        items = [(self.labels[k], c) for k, c in zip(ks, cs, strict=True)]
+        return sorted(items, key=_top_order)[:n]
 
 
 def _top_order(item: tuple[str, int]) -> tuple[int, str]:
