@@ -1,0 +1,143 @@
+"""The S3 and SQS side: moto's server on loopback, provisioned as the template says.
+
+Each function's S3 events become an S3 -> SQS notification on a queue of its own, with
+the same event names and filters. That queue stands in for Lambda's internal queue of
+asynchronous invocations; the dispatcher consumes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from local_pipeline.dispatch import FAKE_CREDENTIALS
+from local_pipeline.template import BucketSpec, Stack
+
+
+class Emulator:
+    """moto's server on 127.0.0.1 and a free port, or an endpoint that already runs."""
+
+    def __init__(
+        self, endpoint_url: str | None = None, region: str = "us-east-1", port: int = 0
+    ) -> None:
+        self._server: Any = None
+        self._port = port
+        self._given_endpoint = endpoint_url
+        self.endpoint_url = endpoint_url or ""
+        self.region = region
+
+    def __enter__(self) -> Emulator:
+        if not self._given_endpoint:
+            from moto.server import ThreadedMotoServer
+
+            # werkzeug would log every request to stderr; the progress output says enough.
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            self._server = ThreadedMotoServer("127.0.0.1", self._port, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
+            # moto keeps its state per process, not per server: start from a clean slate.
+            reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+            urllib.request.urlopen(reset).close()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+            config=Config(retries={"mode": "standard"}),
+        )
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The local stack's physical resources."""
+
+    buckets: dict[str, BucketSpec]  # by logical id
+    event_queues: dict[str, str]  # function logical id -> queue URL of its S3 notifications
+    failure_queues: dict[str, str]  # function logical id -> URL of its on-failure queue
+
+
+def event_queue_name(stack: Stack, function_logical_id: str) -> str:
+    return f"{stack.stack_name}-{function_logical_id}-s3-events"
+
+
+def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> Deployment:
+    """Create the buckets, the queues and (unless told not to) the S3 notifications."""
+    buckets = {bucket.logical_id: bucket for bucket in stack.buckets()}
+    for bucket in buckets.values():
+        _create_bucket(s3, bucket, stack.region)
+
+    functions = stack.functions()
+    failure_queues = {
+        fn.logical_id: _create_queue(sqs, stack.physical_name(fn.on_failure_queue))
+        for fn in functions
+        if fn.on_failure_queue
+    }
+    event_queues = {}
+    for fn in functions:
+        # A message stays invisible while the function runs all its attempts.
+        busy_s = fn.timeout_s * (1 + fn.max_retry_attempts) + 60
+        event_queues[fn.logical_id] = _create_queue(
+            sqs, event_queue_name(stack, fn.logical_id), busy_s
+        )
+
+    if notifications:
+        for bucket in buckets.values():
+            configs = [
+                {
+                    "Id": f"{fn.logical_id}-{event.name}",
+                    "QueueArn": _queue_arn(sqs, event_queues[fn.logical_id]),
+                    "Events": list(event.events),
+                    **_key_filter(event.prefix, event.suffix),
+                }
+                for fn in functions
+                for event in fn.events
+                if event.bucket_logical_id == bucket.logical_id
+            ]
+            if configs:
+                s3.put_bucket_notification_configuration(
+                    Bucket=bucket.name,
+                    NotificationConfiguration={"QueueConfigurations": configs},
+                )
+    return Deployment(buckets, event_queues, failure_queues)
+
+
+def _create_bucket(s3: Any, bucket: BucketSpec, region: str) -> None:
+    kwargs: dict[str, Any] = {"Bucket": bucket.name}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):  # a reused endpoint
+        s3.create_bucket(**kwargs)
+    if bucket.versioned:
+        s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _create_queue(sqs: Any, name: str, visibility_timeout_s: int = 30) -> str:
+    attributes = {"VisibilityTimeout": str(min(visibility_timeout_s, 43200))}
+    return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def _key_filter(prefix: str, suffix: str) -> dict[str, Any]:
+    rules = [{"Name": n, "Value": v} for n, v in (("prefix", prefix), ("suffix", suffix)) if v]
+    return {"Filter": {"Key": {"FilterRules": rules}}} if rules else {}

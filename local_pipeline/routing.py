@@ -1,0 +1,194 @@
+"""Where local files go, and which functions they trigger.
+
+Upload convention of the local pipeline: images go under ``images/`` and CSVs under
+``csv/``, keeping their folders. Whether a key then triggers a function is decided by
+the template's S3 event filters alone (``triggered_functions``), never by this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote_plus
+
+from local_pipeline.template import ROOT, BucketSpec, FunctionSpec, Stack
+
+SAMPLES_DIR = ROOT / "samples"
+IMAGE_PREFIX = "images/"
+CSV_PREFIX = "csv/"
+CSV_SUFFIXES = (".csv", ".csv.gz")
+# A file named like an image still goes to images/: a broken one gets an error report.
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".avif"}
+)
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
+_ISO_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"avif")  # HEIF/AVIF "ftyp" boxes
+
+
+def looks_like_image(head: bytes) -> bool:
+    """True if the first bytes are those of an image format."""
+    if head.startswith(_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in _ISO_BRANDS
+
+
+def file_kind(path: Path) -> str | None:
+    """'image', 'csv' or None, from the content first and the name second."""
+    with path.open("rb") as file:
+        if looks_like_image(file.read(16)):
+            return "image"
+    name = path.name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    return "image" if path.suffix.lower() in IMAGE_SUFFIXES else None
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    key: str
+    functions: tuple[str, ...]  # logical ids whose S3 filters match: the events to wait for
+
+
+def upload_bucket(stack: Stack) -> BucketSpec:
+    """The bucket the functions listen to: where inputs are uploaded."""
+    listened = {event.bucket_logical_id for fn in stack.functions() for event in fn.events}
+    if len(listened) != 1:
+        raise ValueError(f"expected one bucket with S3 events, found {sorted(listened)}")
+    (logical_id,) = listened
+    return next(bucket for bucket in stack.buckets() if bucket.logical_id == logical_id)
+
+
+def _event_name_matches(pattern: str, name: str) -> bool:
+    return pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1]))
+
+
+def triggered_functions(
+    functions: Iterable[FunctionSpec],
+    bucket_logical_id: str,
+    key: str,
+    event_name: str = "s3:ObjectCreated:Put",
+) -> tuple[str, ...]:
+    """Logical ids of the functions whose S3 events fire for this object, per the template."""
+    return tuple(
+        fn.logical_id
+        for fn in functions
+        if any(
+            event.bucket_logical_id == bucket_logical_id
+            and event.matches(key)
+            and any(_event_name_matches(p, event_name) for p in event.events)
+            for event in fn.events
+        )
+    )
+
+
+def _files(path: Path) -> list[tuple[Path, PurePosixPath]]:
+    """Files under path (or path itself), each with its path relative to the argument."""
+    if path.is_file():
+        return [(path, PurePosixPath(path.name))]
+    return [
+        (file, PurePosixPath(file.relative_to(path).as_posix()))
+        for file in sorted(path.rglob("*"))
+        if file.is_file() and not any(part.startswith(".") for part in file.relative_to(path).parts)
+    ]
+
+
+def plan_uploads(
+    paths: Iterable[Path], stack: Stack, prefix: str | None = None
+) -> tuple[list[Upload], list[Path]]:
+    """The uploads for these files, and the files that have no route (neither image nor CSV)."""
+    bucket = upload_bucket(stack)
+    functions = stack.functions()
+    uploads: list[Upload] = []
+    unrouted: list[Path] = []
+    for path in paths:
+        for file, relative in _files(path):
+            if prefix is not None:
+                key_prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
+            else:
+                kind = file_kind(file)
+                if kind is None:
+                    unrouted.append(file)
+                    continue
+                key_prefix = IMAGE_PREFIX if kind == "image" else CSV_PREFIX
+            key = f"{key_prefix}{relative}"
+            uploads.append(
+                Upload(file, key, triggered_functions(functions, bucket.logical_id, key))
+            )
+    keys = [upload.key for upload in uploads]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two inputs map to the same key; pass them in separate runs")
+    return uploads, unrouted
+
+
+# ---------------------------------------------------------------- events (for `invoke`)
+def _s3_object_nodes(event: Any) -> Iterable[tuple[dict[str, Any], str, str]]:
+    """(object node, bucket, decoded key) for each S3 record of a plain S3 event."""
+    for record in event.get("Records", []) if isinstance(event, dict) else []:
+        if "s3" in record:
+            s3 = record["s3"]
+            yield s3["object"], s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
+
+
+def named_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(bucket, key) of every object an S3, SQS-wrapped or EventBridge event names."""
+    if event.get("detail-type") == "Object Created":
+        return [(event["detail"]["bucket"]["name"], event["detail"]["object"]["key"])]
+    named = [(bucket, key) for _, bucket, key in _s3_object_nodes(event)]
+    for record in event.get("Records", []):
+        if "body" in record:
+            named.extend(named_objects(json.loads(record["body"])))
+    return named
+
+
+def with_identities(
+    event: dict[str, Any], identities: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """A copy of the event whose objects carry these version ids, ETags and sizes.
+
+    Used after seeding an object, so the handler fetches the object that is really there.
+    """
+    event = json.loads(json.dumps(event))
+    if event.get("detail-type") == "Object Created":
+        obj = event["detail"]["object"]
+        identity = identities.get((event["detail"]["bucket"]["name"], obj["key"]))
+        if identity:
+            obj.update({"version-id": identity["version_id"], "etag": identity["etag"]})
+            obj["size"] = identity["size"]
+        return event
+    for node, bucket, key in _s3_object_nodes(event):
+        identity = identities.get((bucket, key))
+        if identity:
+            node.update(
+                versionId=identity["version_id"], eTag=identity["etag"], size=identity["size"]
+            )
+    for record in event.get("Records", []):
+        if "body" in record:
+            record["body"] = json.dumps(with_identities(json.loads(record["body"]), identities))
+    return event
+
+
+def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:
+    """The sample that best stands in for an object: same name, else a valid file of its type."""
+    samples = [file for file, _ in _files(samples_dir)] if samples_dir.is_dir() else []
+    name = PurePosixPath(key).name
+    for sample in samples:
+        if sample.name == name:
+            return sample
+    wanted = "csv" if name.lower().endswith(CSV_SUFFIXES) else "image"
+    suffix = PurePosixPath(name).suffix.lower()
+
+    def valid_of_kind(sample: Path) -> bool:
+        if wanted == "image":
+            with sample.open("rb") as file:
+                return looks_like_image(file.read(16))
+        return file_kind(sample) == "csv"
+
+    candidates = [s for s in samples if valid_of_kind(s)]
+    same_suffix = [s for s in candidates if s.suffix.lower() == suffix]
+    return next(iter(same_suffix or candidates), None)

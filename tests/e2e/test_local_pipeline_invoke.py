@@ -1,0 +1,47 @@
+"""`python -m local_pipeline invoke FUNCTION -e EVENT` works with every file in events/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from local_pipeline.cli import main
+from local_pipeline.routing import named_objects, triggered_functions, upload_bucket
+from local_pipeline.template import load_stack
+
+EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+
+
+def _function_for(event: dict) -> str:
+    """The function that the template routes the event's first object to."""
+    stack = load_stack()
+    objects = named_objects(event)
+    if not objects:  # s3:TestEvent names no object: any function must shrug it off
+        return "ImageProcessorFunction"
+    bucket = upload_bucket(stack).logical_id
+    (function,) = triggered_functions(stack.functions(), bucket, objects[0][1])
+    return function
+
+
+@pytest.mark.parametrize("event_file", EVENTS, ids=[e.stem for e in EVENTS])
+def test_invoke_event_file(event_file: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    event = json.loads(event_file.read_text())
+    status = main(["invoke", _function_for(event), "-e", str(event_file)])
+    captured = capfd.readouterr()
+    assert status == 0, captured.err
+    response = json.loads(captured.out)  # stdout holds the return value only
+    records = response["records"]
+    assert [(r["bucket"], r["key"]) for r in records] == named_objects(event)
+    assert all(r["status"] == "results" and r["outputs"] for r in records), records
+    assert "START RequestId:" in captured.err  # the handler's logs go to stderr
+    for _, key in named_objects(event):
+        assert (
+            f"seeded s3://local-upload-123456789012-us-east-1/{key} from samples/" in captured.err
+        )
+
+
+def test_invoke_unknown_function_lists_the_real_ones(capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["invoke", "NoSuchFunction", "-e", str(EVENTS[0])]) == 2
+    assert "ImageProcessorFunction" in capfd.readouterr().out

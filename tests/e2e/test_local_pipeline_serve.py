@@ -1,0 +1,69 @@
+"""`python -m local_pipeline serve`: upload with boto3 as the banner says, then Ctrl-C."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from local_pipeline.template import ROOT
+from tests.e2e.emulator_state import client
+from tests.e2e.inputs import mixed_csv
+
+UPLOAD_BUCKET = "local-upload-123456789012-us-east-1"
+
+
+def _wait_for(lines: queue.Queue[str], pattern: str, seen: list[str], timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=deadline - time.monotonic())
+        except queue.Empty:
+            break
+        seen.append(line)
+        if match := re.search(pattern, line):
+            return match.group(0)
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
+
+
+def test_serve_processes_uploads_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_pipeline", "serve"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+
+    def read_lines() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read_lines, daemon=True).start()
+    seen: list[str] = []
+    try:
+        endpoint = _wait_for(lines, r"http://127\.0\.0\.1:\d+", seen)
+        _wait_for(lines, rf"s3 cp \S+ s3://{UPLOAD_BUCKET}/csv/", seen)  # ready-to-paste CLI
+        _wait_for(lines, r"Handler logs follow", seen)
+
+        s3 = client("s3", endpoint)
+        s3.put_object(Bucket=UPLOAD_BUCKET, Key="csv/live upload.csv", Body=mixed_csv(4))
+        _wait_for(lines, r">> CsvSummarizerFunction csv/live upload\.csv: results", seen)
+        summary = s3.get_object(Bucket=UPLOAD_BUCKET, Key="summaries/live upload.csv.json")
+        assert b'"rows": 4' in summary["Body"].read()
+        assert any('"service":"csv-summarizer"' in line for line in seen)  # logs streamed
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        _wait_for(lines, r"^stopped", seen, timeout_s=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
