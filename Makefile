@@ -19,7 +19,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime local_pipeline bench tests
+SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime local_pipeline bench scripts tests
 
 .PHONY: help
 help:

@@ -53,6 +53,9 @@ def _recorded_source(prefix: str) -> dict[str, str] | None:
 def handle_image(ref: S3ObjectRef) -> RecordOutcome:
     if not ref.key.startswith(CONFIG.upload_prefix):
         return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
+    if ref.key.endswith("/"):
+        # A "folder" made in the S3 console: a zero-byte marker, not an image.
+        return RecordOutcome(Status.IGNORED, detail="folder marker")
     prefix = _prefix(ref)
     skip = classify_against_recorded(ref, _recorded_source(prefix))
     if skip is not None:

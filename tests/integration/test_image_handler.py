@@ -207,3 +207,10 @@ def test_one_bad_record_does_not_stop_the_others(aws, image_fn):
 def test_test_event_is_ignored(aws, image_fn):
     assert image_fn.invoke({"Event": "s3:TestEvent", "Service": "Amazon S3"}) == {"records": []}
     assert _keys(aws) == []
+
+
+def test_folder_markers_are_ignored(aws, image_fn):
+    event = upload(aws, UPLOAD, "images/holidays/", b"", "0001")
+    (record,) = image_fn.invoke(event)["records"]
+    assert (record["status"], record["detail"]) == ("ignored", "folder marker")
+    assert _keys(aws) == []

@@ -1,6 +1,6 @@
 """Generate the committed sample inputs of `make demo` (deterministic; run from anywhere).
 
-    .venv/bin/python samples/make_samples.py
+    .venv/bin/python scripts/make_samples.py
 
 - photo-rotated.jpg     a landscape photo stored sideways with EXIF Orientation=6, GPS
                         tags and an sRGB ICC profile: variants come out upright, GPS-free
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageDraw
 
-HERE = Path(__file__).resolve().parent
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825
@@ -122,7 +122,7 @@ SAMPLES = {
 def main() -> None:
     for name, make in SAMPLES.items():
         data = make()
-        (HERE / name).write_bytes(data)
+        (SAMPLES_DIR / name).write_bytes(data)
         print(f"{name}: {len(data)} bytes")
 
 
