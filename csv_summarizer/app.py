@@ -22,24 +22,23 @@ from pipeline_runtime.outcomes import (
     source_metadata,
 )
 from pipeline_runtime.s3io import ObjectMissing, ObjectStore, ObjectSuperseded
-from summarize import CsvLimits, CsvRejected, summarize
+from summarize import CsvLimits, CsvRejected, error_report_key, summarize, summary_key
 
 CONFIG = CsvSummarizerConfig.from_env()
 LIMITS = CsvLimits(max_field_bytes=CONFIG.max_field_bytes)
 store = ObjectStore()
 
 
-def summary_key(source_key: str) -> str:
-    """csv/2026/sales.csv -> summaries/2026/sales.csv.json (the extension is kept)."""
-    return f"{CONFIG.summary_prefix}{source_key.removeprefix(CONFIG.upload_prefix)}.json"
+def _summary_key(ref: S3ObjectRef) -> str:
+    return summary_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix)
 
 
-def error_report_key(source_key: str) -> str:
-    return summary_key(source_key).removesuffix(".json") + ".error.json"
+def _error_report_key(ref: S3ObjectRef) -> str:
+    return error_report_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix)
 
 
 def _recorded_source(ref: S3ObjectRef) -> dict[str, str] | None:
-    for key in (summary_key(ref.key), error_report_key(ref.key)):
+    for key in (_summary_key(ref), _error_report_key(ref)):
         head = store.head(ref.bucket, key)
         if head is not None:
             return head.get("Metadata") or {}
@@ -70,14 +69,14 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
         return RecordOutcome(Status.STALE, detail=str(exc))
 
     summary["source"] = ref.identity()
-    key = summary_key(ref.key)
+    key = _summary_key(ref)
     store.put_json(ref.bucket, key, summary, source_metadata(ref))
     metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
     return RecordOutcome(Status.RESULTS, [key])
 
 
 def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
-    key = error_report_key(ref.key)
+    key = _error_report_key(ref)
     store.put_json(
         ref.bucket, key, error_report(ref, rejection, "csv-summarizer"), source_metadata(ref)
     )

@@ -5,6 +5,9 @@ Entry point for the handler and the benchmarks::
     summary = summarize(stream, CsvLimits())      # dict, valid against summary.schema.json
     summary_key("csv/2026/sales.csv")              # "summaries/2026/sales.csv.json"
 
+The error report for rejected input is written by the handler (pipeline_runtime.outcomes),
+in the same shape for both functions.
+
 The stream is read once, front to back, in blocks (never to /tmp, never whole). Input that
 cannot be summarized at all raises ``CsvRejected`` with a reason code (see ``REASONS``);
 every other problem is reported inside the summary under ``issues``.
@@ -38,15 +41,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "CsvLimits",
     "CsvRejected",
-    "error_report",
     "error_report_key",
     "summarize",
     "summary_key",
 ]
 
 SCHEMA_VERSION = "1.0"
-SOURCE_PREFIX = "csv/"
-SUMMARY_PREFIX = "summaries/"
+DEFAULT_UPLOAD_PREFIX = "csv/"
+DEFAULT_SUMMARY_PREFIX = "summaries/"
 
 DEFAULT_NULL_TOKENS: tuple[str, ...] = (
     "",
@@ -82,33 +84,29 @@ class CsvLimits:
     memory_budget_bytes: int = 96 << 20  # exact-distinct values + samples, all columns
 
 
-def summary_key(source_key: str) -> str:
+def summary_key(
+    source_key: str,
+    upload_prefix: str = DEFAULT_UPLOAD_PREFIX,
+    summary_prefix: str = DEFAULT_SUMMARY_PREFIX,
+) -> str:
     """``csv/2026/sales.csv`` -> ``summaries/2026/sales.csv.json`` (whole key kept)."""
-    return SUMMARY_PREFIX + _relative(source_key) + ".json"
+    return summary_prefix + _relative(source_key, upload_prefix) + ".json"
 
 
-def error_report_key(source_key: str) -> str:
+def error_report_key(
+    source_key: str,
+    upload_prefix: str = DEFAULT_UPLOAD_PREFIX,
+    summary_prefix: str = DEFAULT_SUMMARY_PREFIX,
+) -> str:
     """``csv/2026/sales.csv`` -> ``summaries/2026/sales.csv.error.json``."""
-    return SUMMARY_PREFIX + _relative(source_key) + ".error.json"
+    return summary_prefix + _relative(source_key, upload_prefix) + ".error.json"
 
 
-def _relative(source_key: str) -> str:
-    rel = source_key[len(SOURCE_PREFIX) :] if source_key.startswith(SOURCE_PREFIX) else source_key
-    rel = rel.lstrip("/")
+def _relative(source_key: str, upload_prefix: str) -> str:
+    rel = source_key.removeprefix(upload_prefix).lstrip("/")
     if not rel:
         raise ValueError(f"no object name in key {source_key!r}")
     return rel
-
-
-def error_report(exc: CsvRejected) -> dict[str, Any]:
-    """The error report for input that cannot be summarized (handler adds ``source``)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "status": "error",
-        "reason": exc.reason,
-        "message": exc.message,
-        "reason_description": REASONS[exc.reason],
-    }
 
 
 def summarize(stream: BinaryIO, limits: CsvLimits | None = None) -> dict[str, Any]:

@@ -39,6 +39,11 @@ def test_csv_and_csv_gz_never_collide():
     assert summary_key("csv/s.csv") != summary_key("csv/s.csv.gz")
 
 
+def test_keys_follow_the_configured_prefixes():
+    assert summary_key("in/a.csv", "in/", "out/") == "out/a.csv.json"
+    assert error_report_key("in/a.csv", "in/", "out/") == "out/a.csv.error.json"
+
+
 def test_key_without_a_name_is_refused():
     with pytest.raises(ValueError):
         summary_key("csv/")
