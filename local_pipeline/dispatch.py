@@ -27,7 +27,7 @@ from local_pipeline.worker import Invocation, InvocationResult, SandboxConfig, s
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret (moto's fake key)
     "AWS_SESSION_TOKEN": "testing",
 }
 # Lambda's init phase has its own limit; imports of Pillow and pyarrow on a busy laptop
