@@ -53,6 +53,8 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
     skip = classify_against_recorded(ref, _recorded_source(ref))
     if skip is not None:
         return RecordOutcome(skip, detail="the summary already covers this upload")
+    if store.superseded(ref):
+        return RecordOutcome(Status.STALE, detail="the key now holds a newer upload")
     if ref.size is not None and ref.size > CONFIG.max_csv_bytes:
         raise InputRejected(
             "too_large", f"object is {ref.size} bytes; the limit is {CONFIG.max_csv_bytes}"
@@ -68,6 +70,8 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
     except ObjectSuperseded as exc:
         return RecordOutcome(Status.STALE, detail=str(exc))
 
+    if store.superseded(ref):  # a newer upload came while we read: its summary must win
+        return RecordOutcome(Status.STALE, detail="the key now holds a newer upload")
     summary["source"] = ref.identity()
     key = _summary_key(ref)
     store.put_json(ref.bucket, key, summary, source_metadata(ref))

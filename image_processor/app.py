@@ -60,6 +60,8 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
     skip = classify_against_recorded(ref, _recorded_source(prefix))
     if skip is not None:
         return RecordOutcome(skip, detail=f"outputs under {prefix}/ already cover this upload")
+    if store.superseded(ref):
+        return RecordOutcome(Status.STALE, detail="the key now holds a newer upload")
 
     if ref.size is not None and ref.size > CONFIG.max_image_bytes:
         raise InputRejected(
@@ -111,7 +113,8 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         )
 
     # A newer upload may have finished while we worked: never let its manifest be replaced.
-    if classify_against_recorded(ref, _recorded_source(prefix)) is Status.STALE:
+    stale = classify_against_recorded(ref, _recorded_source(prefix)) is Status.STALE
+    if stale or store.superseded(ref):
         return RecordOutcome(Status.STALE, detail="a newer upload finished first")
     manifest_key = f"{prefix}/{MANIFEST_NAME}"
     store.put_json(CONFIG.processed_bucket, manifest_key, _manifest(ref, result, written), metadata)

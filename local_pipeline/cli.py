@@ -3,6 +3,7 @@
 python -m local_pipeline run PATH... [--out DIR] [--report FILE] [--endpoint-url URL]
 python -m local_pipeline serve [--port N]
 python -m local_pipeline invoke FUNCTION -e events/x.json
+python -m local_pipeline backfill [--endpoint-url URL | --stack-name NAME] (see backfill.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local_pipeline import backfill
 from local_pipeline.dispatch import (
     INIT_TIMEOUT_S,
     AsyncInvoker,
@@ -89,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", metavar="FUNCTION", help="logical id in template.yaml")
     invoke.add_argument("-e", "--event", type=Path, required=True, help="event JSON file")
     invoke.set_defaults(command=invoke_command)
+
+    backfill.add_parser(commands, common)
     return parser
 
 

@@ -52,6 +52,27 @@ def test_native_code_in_layers_is_aarch64(layer):
     assert wrong == []
 
 
+@pytest.mark.parametrize(
+    ("layer", "requirements"),
+    [
+        ("PillowLayer", "layers/pillow/requirements.txt"),
+        ("PyarrowLayer", "layers/pyarrow/requirements.txt"),
+    ],
+)
+def test_layers_hold_exactly_the_pinned_versions(layer, requirements):
+    """sam build resolves wheels for aarch64 itself: check it did not fall back to others."""
+    pins = [
+        line.split("#")[0].strip()
+        for line in (ROOT / requirements).read_text().splitlines()
+        if "==" in line.split("#")[0]
+    ]
+    assert pins
+    installed = {p.name.lower() for p in (BUILD / layer / "python").glob("*.dist-info")}
+    for pin in pins:
+        name, version = pin.split("==")
+        assert f"{name.lower().replace('-', '_')}-{version}.dist-info" in installed, pin
+
+
 def test_pillow_layer_holds_pillow_core():
     cores = list((BUILD / "PillowLayer" / "python" / "PIL").glob("_imaging.*.so"))
     assert len(cores) == 1 and "aarch64" in cores[0].name

@@ -158,6 +158,25 @@ class ObjectStore:
 
         return self._retry(call)
 
+    def superseded(self, ref: S3ObjectRef) -> bool:
+        """True if an event without a sequencer names an object the key no longer holds.
+
+        Sequenced events are ordered against the outputs (``classify_against_recorded``).
+        Backfills and replays carry no sequencer, and a versioned fetch would still find
+        the old version: so they may only run while they name the current object. A newer
+        upload has an event of its own, and its results must win. Costs one HEAD, only
+        for unsequenced events.
+        """
+        if ref.sequencer:
+            return False
+        head = self.head(ref.bucket, ref.key)
+        if head is None:
+            return False  # deleted: the fetch reports it as source_missing
+        current_version = head.get("VersionId")
+        if ref.version_id and current_version:
+            return bool(current_version != ref.version_id)
+        return bool(ref.etag) and str(head.get("ETag", "")).strip('"') != ref.etag
+
     def _get_kwargs(self, ref: S3ObjectRef) -> dict[str, Any]:
         # Fetch exactly the object the event names: by version when the bucket is
         # versioned, else guarded by the ETag so an overwrite is noticed, not mixed up.
