@@ -11,17 +11,17 @@ from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
 from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.freshness import ensure_needed, ensure_within
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     InputRejected,
     RecordOutcome,
     Status,
-    classify_against_recorded,
     error_report,
     process_event,
     source_metadata,
 )
-from pipeline_runtime.s3io import ObjectMissing, ObjectStore, ObjectSuperseded
+from pipeline_runtime.s3io import ObjectStore
 from summarize import CsvLimits, CsvRejected, error_report_key, summarize, summary_key
 
 CONFIG = CsvSummarizerConfig.from_env()
@@ -37,41 +37,23 @@ def _error_report_key(ref: S3ObjectRef) -> str:
     return error_report_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix)
 
 
-def _recorded_source(ref: S3ObjectRef) -> dict[str, str] | None:
-    for key in (_summary_key(ref), _error_report_key(ref)):
-        head = store.head(ref.bucket, key)
-        if head is not None:
-            return head.get("Metadata") or {}
-    return None
-
-
 def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
     # Code-level recursion guard: our own outputs live in this bucket too.
     if ref.key.startswith(CONFIG.summary_prefix) or not ref.key.startswith(CONFIG.upload_prefix):
         logger.warning("Ignoring a key outside the CSV prefix", extra={"key": ref.key})
         return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
-    skip = classify_against_recorded(ref, _recorded_source(ref))
-    if skip is not None:
-        return RecordOutcome(skip, detail="the summary already covers this upload")
-    if store.superseded(ref):
-        return RecordOutcome(Status.STALE, detail="the key now holds a newer upload")
-    if ref.size is not None and ref.size > CONFIG.max_csv_bytes:
-        raise InputRejected(
-            "too_large", f"object is {ref.size} bytes; the limit is {CONFIG.max_csv_bytes}"
-        )
+    markers = (_summary_key(ref), _error_report_key(ref))
+    ensure_needed(ref, store, ref.bucket, markers)
+    ensure_within(ref.size, CONFIG.max_csv_bytes)
 
     try:
         with tracer.provider.in_subsegment("summarize"):
             summary = store.read_stream(ref, lambda body: summarize(body, LIMITS))
     except CsvRejected as exc:
         raise InputRejected(exc.reason, exc.message) from exc
-    except ObjectMissing as exc:
-        raise InputRejected("source_missing", str(exc)) from exc
-    except ObjectSuperseded as exc:
-        return RecordOutcome(Status.STALE, detail=str(exc))
 
-    if store.superseded(ref):  # a newer upload came while we read: its summary must win
-        return RecordOutcome(Status.STALE, detail="the key now holds a newer upload")
+    # A newer upload may have finished while we read: never let its summary be replaced.
+    ensure_needed(ref, store, ref.bucket, markers)
     summary["source"] = ref.identity()
     key = _summary_key(ref)
     store.put_json(ref.bucket, key, summary, source_metadata(ref))

@@ -11,17 +11,17 @@ from typing import Any
 
 from pipeline_runtime.config import ImageProcessorConfig
 from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.freshness import ensure_needed, ensure_within
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     InputRejected,
     RecordOutcome,
     Status,
-    classify_against_recorded,
     error_report,
     process_event,
     source_metadata,
 )
-from pipeline_runtime.s3io import ObjectMissing, ObjectStore, ObjectSuperseded
+from pipeline_runtime.s3io import ObjectStore
 from variants import ImageLimits, ImageRejected, make_variants, output_prefix, parse_background
 
 MANIFEST_SCHEMA_VERSION = "1.0"
@@ -41,13 +41,9 @@ def _prefix(ref: S3ObjectRef) -> str:
     return output_prefix(ref.key, CONFIG.upload_prefix)
 
 
-def _recorded_source(prefix: str) -> dict[str, str] | None:
-    """Source metadata of the finished outputs (manifest, else error report) for this key."""
-    for name in (MANIFEST_NAME, ERROR_REPORT_NAME):
-        head = store.head(CONFIG.processed_bucket, f"{prefix}/{name}")
-        if head is not None:
-            return head.get("Metadata") or {}
-    return None
+def _markers(prefix: str) -> tuple[str, str]:
+    """The objects that record a finished record: the manifest, else the error report."""
+    return f"{prefix}/{MANIFEST_NAME}", f"{prefix}/{ERROR_REPORT_NAME}"
 
 
 def handle_image(ref: S3ObjectRef) -> RecordOutcome:
@@ -57,26 +53,10 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         # A "folder" made in the S3 console: a zero-byte marker, not an image.
         return RecordOutcome(Status.IGNORED, detail="folder marker")
     prefix = _prefix(ref)
-    skip = classify_against_recorded(ref, _recorded_source(prefix))
-    if skip is not None:
-        return RecordOutcome(skip, detail=f"outputs under {prefix}/ already cover this upload")
-    if store.superseded(ref):
-        return RecordOutcome(Status.STALE, detail="the key now holds a newer upload")
-
-    if ref.size is not None and ref.size > CONFIG.max_image_bytes:
-        raise InputRejected(
-            "too_large", f"object is {ref.size} bytes; the limit is {CONFIG.max_image_bytes}"
-        )
-    try:
-        data = store.get_bytes(ref)
-    except ObjectMissing as exc:
-        raise InputRejected("source_missing", str(exc)) from exc
-    except ObjectSuperseded as exc:
-        return RecordOutcome(Status.STALE, detail=str(exc))
-    if len(data) > CONFIG.max_image_bytes:
-        raise InputRejected(
-            "too_large", f"object is {len(data)} bytes; the limit is {CONFIG.max_image_bytes}"
-        )
+    ensure_needed(ref, store, CONFIG.processed_bucket, _markers(prefix))
+    ensure_within(ref.size, CONFIG.max_image_bytes)
+    data = store.get_bytes(ref)
+    ensure_within(len(data), CONFIG.max_image_bytes)
 
     try:
         with tracer.provider.in_subsegment("make_variants"):
@@ -113,9 +93,7 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         )
 
     # A newer upload may have finished while we worked: never let its manifest be replaced.
-    stale = classify_against_recorded(ref, _recorded_source(prefix)) is Status.STALE
-    if stale or store.superseded(ref):
-        return RecordOutcome(Status.STALE, detail="a newer upload finished first")
+    ensure_needed(ref, store, CONFIG.processed_bucket, _markers(prefix))
     manifest_key = f"{prefix}/{MANIFEST_NAME}"
     store.put_json(CONFIG.processed_bucket, manifest_key, _manifest(ref, result, written), metadata)
     return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [manifest_key])

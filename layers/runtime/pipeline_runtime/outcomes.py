@@ -39,12 +39,23 @@ class InputRejected(Exception):
 
 
 class Status(enum.StrEnum):
+    """Where one record ended."""
+
     RESULTS = "results"
     ERROR_REPORT = "error_report"
     DUPLICATE = "skipped_duplicate"
     STALE = "skipped_stale"
     IGNORED = "ignored"
     FAILED = "failed"
+
+
+class RecordSkipped(Exception):
+    """The work is not needed: a duplicate, or an event older than the outputs."""
+
+    def __init__(self, status: Status, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
 
 
 @dataclass
@@ -167,6 +178,8 @@ def _attempt(
 ) -> RecordOutcome:
     try:
         outcome = handle(ref)
+    except RecordSkipped as skipped:
+        outcome = RecordOutcome(skipped.status, detail=skipped.detail)
     except InputRejected as rejection:
         try:
             report_key = write_error_report(ref, rejection)

@@ -34,6 +34,7 @@ from urllib3.exceptions import ProtocolError
 
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.observability import logger
+from pipeline_runtime.outcomes import InputRejected, RecordSkipped, Status
 
 T = TypeVar("T")
 
@@ -63,12 +64,18 @@ RETRYABLE_EXCEPTIONS = (
 )
 
 
-class ObjectMissing(Exception):
-    """The object named by the event no longer exists (deleted, or an old unversioned write)."""
+class ObjectMissing(InputRejected):
+    """The object named by the event no longer exists: reported, since no retry can help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("source_missing", message)
 
 
-class ObjectSuperseded(Exception):
-    """The object was overwritten after the event: its ETag no longer matches."""
+class ObjectSuperseded(RecordSkipped):
+    """The object was overwritten after the event: the newer upload's event will come."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Status.STALE, message)
 
 
 def is_retryable(exc: BaseException) -> bool:
