@@ -40,6 +40,10 @@ def _env(spec) -> dict[str, str]:
             "PYTHONPATH": os.pathsep.join(str(p) for p in spec.import_roots),
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            # As on Lambda: the X-Ray SDK sees it and skips centralized sampling (and the
+            # X-Ray API client it would build at import).
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
             "POWERTOOLS_TRACE_DISABLED": "false",
         }
     )

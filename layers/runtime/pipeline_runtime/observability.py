@@ -11,6 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger(utc=True)
 metrics = Metrics()
-tracer = Tracer()
+# Only botocore is patched: S3 calls are the only I/O worth a subsegment, and patching
+# everything X-Ray knows (http.client, sqlite3, ...) costs import time at every cold start.
+tracer = Tracer(patch_modules=("botocore",))
 
 __all__ = ["MetricUnit", "logger", "metrics", "tracer"]
