@@ -67,7 +67,9 @@ def _valid_dates(arr: pa.Array) -> pa.Array:
     """Mask of values whose first 10 characters are a real calendar date."""
     head = pc.utf8_slice_codeunits(arr, 0, 10)
     parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
-    return pc.is_valid(parsed)
+    # strptime rolls impossible days over (2026-02-30 -> 2026-03-02) where the cast to a
+    # timestamp refuses them: a real date is one that prints back as it was written.
+    return pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), head)
 
 
 def classify(values: pa.Array) -> dict[str, pa.Array]:
@@ -153,6 +155,8 @@ def _to_micros(text: pa.Array) -> pa.Array:
     micros = pc.cast(pc.cast(pc.filter(text, pc.invert(aware)), _TS), pa.int64())
     micros_a = pc.cast(pc.cast(pc.cast(pc.filter(text, aware), _TS_UTC), _TS), pa.int64())
     order = pa.concat_arrays([pc.indices_nonzero(pc.invert(aware)), pc.indices_nonzero(aware)])
+    # indices_nonzero gives uint64; inverse_permutation has kernels for signed indices only.
+    order = pc.cast(order, pa.int64())
     return pc.take(pa.concat_arrays([micros, micros_a]), pc.inverse_permutation(order))
 
 
@@ -211,8 +215,17 @@ class _Moments:
         return self.total + self.comp
 
 
+# Longer integers are not tracked exactly: Python refuses to parse or print ints of more
+# than 4300 digits (sys.int_info.default_max_str_digits), and a sum gains a few digits.
+MAX_EXACT_DIGITS = 4000
+
+
 class _Ints:
-    """Exact integer sum/min/max as Python ints (no overflow, 2**64 included)."""
+    """Exact integer sum/min/max as Python ints (no overflow, 2**64 included).
+
+    ``active`` turns False for good once exact tracking stops (a non-integer number, or an
+    integer too long to parse); the column's statistics then come from the float moments.
+    """
 
     def __init__(self) -> None:
         self.n = 0
@@ -235,6 +248,9 @@ class _Ints:
         as_int = _cast_or_none(text, pa.int64())
         if as_int is not None:
             self.add_int64(as_int)
+            return
+        if pc.max(pc.binary_length(text)).as_py() > MAX_EXACT_DIGITS + 1:  # sign + digits
+            self.active = False
             return
         vals = [int(x) for x in text.to_pylist()]  # beyond int64: exact Python ints
         self._update(len(vals), sum(vals), min(vals), max(vals))
@@ -506,7 +522,13 @@ class ColumnState:
                 self.ints.add_int64(ints)
             else:
                 self.ints.add_text(text)
-        f = pc.cast(ints if ints is not None else text, pa.float64())
+        # safe=False: int64 beyond 2**53 rounds to the nearest float (moments are floats);
+        # the safe cast refuses such values. Exact min/max/sum come from ``self.ints``.
+        f = (
+            pc.cast(ints, pa.float64(), safe=False)
+            if ints is not None
+            else pc.cast(text, pa.float64())
+        )
         self.sample.add(self.moments.add(f))
         if mask is None:
             self._fast = ("number", f)
@@ -679,13 +701,13 @@ class ColumnState:
     def _typed_stats(self, typ: str, out: dict[str, Any]) -> None:
         mo = self.moments
         if typ in ("integer", "number"):
-            if typ == "integer" and self.ints.n:
+            if typ == "integer" and self.ints.n and self.ints.active:
                 out["min"], out["max"], out["sum"] = self.ints.min, self.ints.max, self.ints.sum
-                out["mean"] = self.ints.sum / self.ints.n
+                out["mean"] = _finite(self.ints.sum, self.ints.n)
             elif mo.n:
-                out["min"], out["max"], out["sum"] = mo.min, mo.max, mo.sum
-                out["mean"] = mo.sum / mo.n
-            out["stddev"] = math.sqrt(mo.m2 / (mo.n - 1)) if mo.n > 1 else None
+                out["min"], out["max"] = mo.min, mo.max
+                out["sum"], out["mean"] = _finite(mo.sum), _finite(mo.sum, mo.n)
+            out["stddev"] = _finite(math.sqrt(mo.m2 / (mo.n - 1))) if mo.n > 1 else None
             out["non_finite"] = {"inf": mo.pos_inf, "-inf": mo.neg_inf}
             if mo.n:
                 q = self.sample.quantiles([0.25, 0.5, 0.75])
@@ -759,6 +781,16 @@ class ColumnState:
             top_values_approximate=True,
             top_values_count_error=self.heavy.error,
         )
+
+
+def _finite(total: float, n: int = 1) -> float | None:
+    """``total / n`` as a float, or None where it is not finite: finite values near the
+    float limit can sum (and square) past it, and JSON has no Infinity or NaN."""
+    try:
+        value = total / n
+    except OverflowError:  # an exact int sum beyond the float range
+        return None
+    return value if math.isfinite(value) else None
 
 
 def iso_from_micros(micros: int) -> str:

@@ -204,6 +204,12 @@ class Utf8Feed(io.RawIOBase):
         self.eof = False
         self._max_bytes = max_bytes
         self._buf = b""
+        self._last = b""  # the last byte passed on
+        # pyarrow reads on its IO threads, and keeps reading ahead after the consumer has
+        # stopped; the consumer may also drain the rest itself. One reader at a time, and
+        # nothing at all once ``finish`` is called.
+        self._lock = threading.Lock()
+        self._finished = False
 
     def readable(self) -> bool:
         return True
@@ -273,12 +279,25 @@ class Utf8Feed(io.RawIOBase):
             return
         with self._cond:
             # A timeout, never a deadlock: a record spanning many blocks still gets read.
-            self._cond.wait_for(lambda: self.output_bytes - self.released < ahead, timeout=0.25)
+            self._cond.wait_for(
+                lambda: self._finished or self.output_bytes - self.released < ahead, timeout=0.25
+            )
+
+    def finish(self) -> None:
+        """The summary is done: every later read (pyarrow's readahead) gets EOF at once,
+        so no IO thread outlives ``summarize`` still pulling from the source."""
+        with self._cond:
+            self._finished = True
+            self._cond.notify_all()
 
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
             n = 1 << 20
         self._throttle()
+        with self._lock:
+            return b"" if self._finished else self._read(n)
+
+    def _read(self, n: int) -> bytes:
         while len(self._buf) < n and not self.eof:
             data = self._pull(max(n, 1 << 16))
             if not data:
@@ -288,9 +307,18 @@ class Utf8Feed(io.RawIOBase):
                     out += self._carry.decode("utf-8", "replace").encode("utf-8")
                     self.invalid_utf8 += 1
                     self._carry = b""
+                # End the last record: pyarrow cannot skip a header line that has no line
+                # break after it. Never inside an open quote, where it would join the value.
+                last = out[-1:] or self._last
+                if (
+                    last not in (b"", b"\n", b"\r")
+                    and (self.quotes + out.count(self._quote)) % 2 == 0
+                ):
+                    out += b"\n"
             else:
                 out = self._convert(data, False)
             if out:
+                self._last = out[-1:]
                 self.nul_bytes += out.count(0)
                 self.quotes += out.count(self._quote)
                 self._buf += out
@@ -319,7 +347,9 @@ class Dialect:
     sample_text: str = ""
 
 
-_INTLIKE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+# (\.\d*)? and not \.?\d*: the latter splits a run of digits between \d+ and \d* in n ways
+# per try, and a long digit run that does not match then backtracks for minutes (ReDoS).
+_INTLIKE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _DATELIKE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )

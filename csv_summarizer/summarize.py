@@ -15,6 +15,8 @@ every other problem is reported inside the summary under ``issues``.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,6 +170,9 @@ class _BatchLines:
         self.invalid = invalid  # (record number, line breaks inside it), ascending
         self.row_breaks = row_breaks
         self._cum: pa.Array | None = None
+        # For invalid_line in O(log n): a file can hold a million ragged rows in one flush.
+        self._numbers = [num for num, _ in invalid]
+        self._breaks_before = list(itertools.accumulate((br for _, br in invalid), initial=0))
 
     def _before(self, i: int) -> int:
         """Line breaks inside valid rows 0..i-1 of this batch."""
@@ -192,9 +197,9 @@ class _BatchLines:
         return out
 
     def invalid_line(self, number: int) -> int:
-        inv_before = [br for num, br in self.invalid if num < number]
-        valid_before = number - self.base - 1 - len(inv_before)
-        return number + self.extra0 + self._before(valid_before) + sum(inv_before)
+        count = bisect.bisect_left(self._numbers, number)  # invalid records before it
+        valid_before = number - self.base - 1 - count
+        return number + self.extra0 + self._before(valid_before) + self._breaks_before[count]
 
 
 def _line_breaks_in(col: pa.Array) -> bool:
@@ -274,6 +279,7 @@ class _Run:
         self.block = block
         self.feed.ahead = 2 * block
         reader = None
+        summarizing = False
         try:
             reader = pcsv.open_csv(
                 self.feed,
@@ -304,13 +310,21 @@ class _Run:
                     batch = reader.read_next_batch()
                 except StopIteration:
                     break
+                summarizing = True  # errors from here on are bugs, never the reader's
                 self._batch(batch)
+                summarizing = False
         except (pa.ArrowException, *GZIP_ERRORS) as exc:
+            if summarizing:
+                raise
             if self.feed.source_error is not None and not isinstance(
                 self.feed.source_error, GZIP_ERRORS
             ):
                 raise self.feed.source_error from exc
             self._stopped(exc)
+        finally:
+            self.feed.finish()
+            if reader is not None:
+                reader.close()
         self._flush_invalid()
         if self.feed.quotes % 2 and self.parse_error is None and self.last_record_breaks:
             self.unterminated = {
@@ -475,7 +489,7 @@ class _Run:
                 "first_byte_offset": self.feed.first_invalid_offset,
             },
             "nul_bytes": self.feed.nul_bytes,
-            "header_only": self.rows == 0 and d.header,
+            "header_only": self.rows + self.ragged == 0 and d.header,
             "parse_error": self.parse_error,
         }
         if d.header and d.header_field_count is not None and d.header_field_count != self.ncols:

@@ -398,6 +398,20 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
                 notes.append(f"animated: first frame of the {fmt} used")
             source_mode = source.mode
             source.load()
+            if source.size != (width, height):
+                # pillow-heif learns the real size only while decoding (the header's ispe
+                # box may disagree): report and limit what was decoded, not what was claimed.
+                notes.append(
+                    f"size: header declared {width}x{height}, decoded {source.width}x"
+                    f"{source.height}"
+                )
+                width, height = source.size
+                if width * height > limits.max_pixels:
+                    raise ImageRejected(
+                        "too_many_pixels",
+                        f"decoded {width}x{height} = {width * height} pixels exceeds the limit "
+                        f"of {limits.max_pixels}",
+                    )
             image, icc = _normalise_mode(source, data, fmt, limits, notes)
             image = _apply_orientation(image, source, notes)
     except MemoryError:
