@@ -14,12 +14,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .tools/sam
 CHECKOV_VENV := .tools/checkov
+FUZZ_VENV := .tools/fuzz
+FUZZ_SECONDS ?= 600
 SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime local_pipeline bench scripts tests
+SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime local_pipeline bench scripts fuzz tests
 
 .PHONY: help
 help:
@@ -29,6 +31,7 @@ help:
 	@echo "make deploy  sam build && sam deploy --guided"
 	@echo "make logs    sam logs --tail for the deployed stack"
 	@echo "make bench   benchmarks against baselines (bench/RESULTS.md)"
+	@echo "make fuzz    long fuzzing runs (FUZZ_SECONDS=600 each); see docs/RELIABILITY.md"
 
 # ---------------------------------------------------------------- environments
 $(VENV)/.installed: requirements/dev.txt layers/runtime/requirements.txt layers/pillow/requirements.txt layers/pyarrow/requirements.txt
@@ -49,6 +52,13 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found"; exit 1; }
 	$(PYTHON_313) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	touch $@
+
+# atheris (coverage-guided fuzzing) only for the long fuzz runs, never for make test.
+$(FUZZ_VENV)/.installed: requirements/fuzz.txt layers/pillow/requirements.txt layers/pyarrow/requirements.txt
+	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found"; exit 1; }
+	$(PYTHON_313) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install --quiet -r requirements/fuzz.txt
 	touch $@
 
 .PHONY: venv
@@ -99,11 +109,25 @@ logs: $(SAM_VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m local_pipeline run samples --out out --report out/report.json
 
+# ---------------------------------------------------------------- longer proofs (not in make test)
+.PHONY: fuzz fuzz-image fuzz-csv fuzz-props
+fuzz: fuzz-image fuzz-csv fuzz-props
+
+fuzz-image: $(FUZZ_VENV)/.installed
+	$(FUZZ_VENV)/bin/python fuzz/run.py image --seconds $(FUZZ_SECONDS)
+
+fuzz-csv: $(FUZZ_VENV)/.installed
+	$(FUZZ_VENV)/bin/python fuzz/run.py csv --seconds $(FUZZ_SECONDS)
+
+fuzz-props: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/fuzz -q --hypothesis-show-statistics
+
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick
 bench: $(VENV)/.installed
 	$(PY) bench/bench_images.py
 	$(PY) bench/bench_csv.py
+	$(PY) bench/cold_start.py
 
 bench-quick: $(VENV)/.installed
 	$(PY) bench/bench_images.py --quick
