@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.freshness import ensure_needed, ensure_within
+from pipeline_runtime.freshness import ensure_needed, ensure_within, put_marker
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     InputRejected,
@@ -53,10 +53,9 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
         raise InputRejected(exc.reason, exc.message) from exc
 
     # A newer upload may have finished while we read: never let its summary be replaced.
-    ensure_needed(ref, store, ref.bucket, markers)
     summary["source"] = ref.identity()
     key = _summary_key(ref)
-    store.put_json(ref.bucket, key, summary, source_metadata(ref))
+    put_marker(ref, store, ref.bucket, markers, summary, source_metadata(ref))
     metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
     return RecordOutcome(Status.RESULTS, [key])
 

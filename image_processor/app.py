@@ -11,7 +11,12 @@ from typing import Any
 
 from pipeline_runtime.config import ImageProcessorConfig
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.freshness import ensure_needed, ensure_within
+from pipeline_runtime.freshness import (
+    ensure_current,
+    ensure_needed,
+    ensure_within,
+    put_marker,
+)
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     InputRejected,
@@ -64,6 +69,9 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
     except ImageRejected as exc:
         raise InputRejected(exc.reason, exc.message) from exc
 
+    # Decoding and encoding take a while: a newer upload may exist by now, and its event
+    # may be writing the variants in another sandbox. Ours must not replace them.
+    ensure_current(ref, store)
     metadata = source_metadata(ref)
     written: list[dict[str, Any]] = []
     for variant in result.variants:
@@ -93,9 +101,10 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         )
 
     # A newer upload may have finished while we worked: never let its manifest be replaced.
-    ensure_needed(ref, store, CONFIG.processed_bucket, _markers(prefix))
-    manifest_key = f"{prefix}/{MANIFEST_NAME}"
-    store.put_json(CONFIG.processed_bucket, manifest_key, _manifest(ref, result, written), metadata)
+    markers = _markers(prefix)
+    manifest_key = markers[0]
+    manifest = _manifest(ref, result, written)
+    put_marker(ref, store, CONFIG.processed_bucket, markers, manifest, metadata)
     return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [manifest_key])
 
 

@@ -71,6 +71,10 @@ class ObjectMissing(InputRejected):
         super().__init__("source_missing", message)
 
 
+class WriteConflict(Exception):
+    """A conditional write lost: the object changed, or appeared, since it was read."""
+
+
 class ObjectSuperseded(RecordSkipped):
     """The object was overwritten after the event: the newer upload's event will come."""
 
@@ -165,16 +169,17 @@ class ObjectStore:
 
         return self._retry(call)
 
-    def superseded(self, ref: S3ObjectRef) -> bool:
+    def superseded(self, ref: S3ObjectRef, sequenced_too: bool = False) -> bool:
         """True if an event without a sequencer names an object the key no longer holds.
 
         Sequenced events are ordered against the outputs (``classify_against_recorded``).
         Backfills and replays carry no sequencer, and a versioned fetch would still find
         the old version: so they may only run while they name the current object. A newer
         upload has an event of its own, and its results must win. Costs one HEAD, only
-        for unsequenced events.
+        for unsequenced events, or for any with ``sequenced_too`` (before writing outputs
+        that a concurrent newer event may already have written).
         """
-        if ref.sequencer:
+        if ref.sequencer and not sequenced_too:
             return False
         head = self.head(ref.bucket, ref.key)
         if head is None:
@@ -242,21 +247,42 @@ class ObjectStore:
         body: bytes,
         content_type: str,
         metadata: dict[str, str] | None = None,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> str | None:
-        """Write one object; returns its version id (None if the bucket is unversioned)."""
-        response = self._retry(
-            lambda: self.client.put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                Metadata=metadata or {},
-            )
-        )
+        """Write one object; returns its version id (None if the bucket is unversioned).
+
+        ``if_match`` (an ETag) or ``if_none_match`` make it an S3 conditional write: it
+        happens only over that very object, or only where there is none yet; otherwise
+        ``WriteConflict`` is raised.
+        """
+        kwargs: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type,
+            "Metadata": metadata or {},
+        }
+        if if_match:
+            kwargs["IfMatch"] = if_match
+        elif if_none_match:
+            kwargs["IfNoneMatch"] = "*"
+        try:
+            response = self._retry(lambda: self.client.put_object(**kwargs))
+        except ClientError as exc:
+            if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise WriteConflict(f"s3://{bucket}/{key} changed while we wrote it") from exc
+            raise
         return response.get("VersionId")
 
     def put_json(
-        self, bucket: str, key: str, document: Any, metadata: dict[str, str] | None = None
+        self,
+        bucket: str,
+        key: str,
+        document: Any,
+        metadata: dict[str, str] | None = None,
+        **conditions: Any,
     ) -> str | None:
         body = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode()
-        return self.put(bucket, key, body, "application/json", metadata)
+        return self.put(bucket, key, body, "application/json", metadata, **conditions)
