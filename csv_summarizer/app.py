@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.freshness import ensure_needed, ensure_within, put_marker
+from pipeline_runtime.freshness import ensure_needed, ensure_within, put_marker, retire_older
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     InputRejected,
@@ -56,6 +56,7 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
     summary["source"] = ref.identity()
     key = _summary_key(ref)
     put_marker(ref, store, ref.bucket, markers, summary, source_metadata(ref))
+    retire_older(ref, store, ref.bucket, markers[1])
     metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
     return RecordOutcome(Status.RESULTS, [key])
 
@@ -65,6 +66,8 @@ def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
     store.put_json(
         ref.bucket, key, error_report(ref, rejection, "csv-summarizer"), source_metadata(ref)
     )
+    # An older upload's summary would otherwise still describe this key.
+    retire_older(ref, store, ref.bucket, _summary_key(ref))
     return key
 
 

@@ -16,6 +16,7 @@ from pipeline_runtime.freshness import (
     ensure_needed,
     ensure_within,
     put_marker,
+    retire_older,
 )
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
@@ -105,6 +106,7 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
     manifest_key = markers[0]
     manifest = _manifest(ref, result, written)
     put_marker(ref, store, CONFIG.processed_bucket, markers, manifest, metadata)
+    retire_older(ref, store, CONFIG.processed_bucket, markers[1])
     return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [manifest_key])
 
 
@@ -126,9 +128,11 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
 
 
 def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
-    key = f"{_prefix(ref)}/{ERROR_REPORT_NAME}"
+    manifest_key, key = _markers(_prefix(ref))
     report = error_report(ref, rejection, "image-processor")
     store.put_json(CONFIG.processed_bucket, key, report, source_metadata(ref))
+    # An older upload's manifest would otherwise still claim this key's variants.
+    retire_older(ref, store, CONFIG.processed_bucket, manifest_key)
     return key
 
 

@@ -155,3 +155,11 @@ def test_key_with_spaces_and_unicode(aws, csv_fn):
     event = upload(aws, BUCKET, "csv/quarterly report 2026 \N{EN DASH} ünïcode.csv", SALES, "0001")
     (record,) = csv_fn.invoke(event)["records"]
     assert record["outputs"] == ["summaries/quarterly report 2026 \N{EN DASH} ünïcode.csv.json"]
+
+
+def test_an_invalid_upload_after_a_valid_one_retires_the_older_summary(aws, csv_fn):
+    csv_fn.invoke(upload(aws, BUCKET, "csv/swap.csv", SALES, "0001"))
+    csv_fn.invoke(upload(aws, BUCKET, "csv/swap.csv", b"", "0002"))
+    assert _keys(aws, "summaries/") == ["summaries/swap.csv.error.json"]
+    csv_fn.invoke(upload(aws, BUCKET, "csv/swap.csv", SALES, "0003"))
+    assert _keys(aws, "summaries/") == ["summaries/swap.csv.json"]

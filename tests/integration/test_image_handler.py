@@ -229,3 +229,25 @@ def test_folder_markers_are_ignored(aws, image_fn):
     (record,) = image_fn.invoke(event)["records"]
     assert (record["status"], record["detail"]) == ("ignored", "folder marker")
     assert _keys(aws) == []
+
+
+def test_an_invalid_upload_after_a_valid_one_retires_the_older_manifest(aws, image_fn):
+    image_fn.invoke(upload(aws, UPLOAD, "images/swap.png", _jpeg(), "0001"))
+    invalid = upload(aws, UPLOAD, "images/swap.png", b"plain text now", "0002")
+    (record,) = image_fn.invoke(invalid)["records"]
+    assert record["status"] == "error_report"
+    assert "swap.png/manifest.json" not in _keys(aws)
+    assert "swap.png/error.json" in _keys(aws)
+    # The retired manifest is still there as a noncurrent version (versioned bucket).
+    versions = aws.list_object_versions(Bucket=PROCESSED, Prefix="swap.png/manifest.json")
+    assert len(versions["Versions"]) == 1 and len(versions["DeleteMarkers"]) == 1
+    (again,) = image_fn.invoke(invalid)["records"]
+    assert again["status"] == "skipped_duplicate"
+
+
+def test_a_valid_upload_after_an_invalid_one_retires_the_older_error_report(aws, image_fn):
+    image_fn.invoke(upload(aws, UPLOAD, "images/fixed.jpg", b"oops", "0001"))
+    (record,) = image_fn.invoke(upload(aws, UPLOAD, "images/fixed.jpg", _jpeg(), "0002"))["records"]
+    assert record["status"] == "results"
+    assert "fixed.jpg/error.json" not in _keys(aws)
+    assert _manifest(aws, "fixed.jpg")["source"]["sequencer"] == "0002"

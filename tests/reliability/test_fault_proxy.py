@@ -21,7 +21,7 @@ def _client(endpoint: str) -> Any:
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # pragma: allowlist secret (moto)
         config=Config(retries={"total_max_attempts": 1}),  # as the handlers' client
     )
 

@@ -45,5 +45,6 @@ def test_no_secrets_in_tracked_files():
 
 def test_the_scanner_catches_a_planted_key(tmp_path):
     planted = tmp_path / "leak.py"
-    planted.write_text('aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYQ9"\n')
+    fake_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYQ9"  # pragma: allowlist secret
+    planted.write_text(f'aws_secret_access_key = "{fake_key}"\n')
     assert _scan([str(planted)], frozenset(ENTROPY_PLUGINS)) != {}

@@ -55,6 +55,7 @@ def test_image_role_is_exactly_least_privilege(cfn):
         ("s3:GetObjectVersion", _sub(f"{UPLOAD}/images/*")),
         ("s3:PutObject", _sub(f"{PROCESSED}/*")),
         ("s3:GetObject", _sub(f"{PROCESSED}/*")),
+        ("s3:DeleteObject", _sub(f"{PROCESSED}/*")),
         ("s3:ListBucket", _sub(PROCESSED)),
         ("sqs:SendMessage", _getatt("ImageProcessorFailureQueue")),
         ("logs:CreateLogStream", _getatt("ImageProcessorLogGroup")),
@@ -70,6 +71,7 @@ def test_csv_role_is_exactly_least_privilege(cfn):
         ("s3:GetObjectVersion", _sub(f"{UPLOAD}/csv/*")),
         ("s3:PutObject", _sub(f"{UPLOAD}/summaries/*")),
         ("s3:GetObject", _sub(f"{UPLOAD}/summaries/*")),
+        ("s3:DeleteObject", _sub(f"{UPLOAD}/summaries/*")),
         ("s3:ListBucket", _sub(UPLOAD)),
         ("sqs:SendMessage", _getatt("CsvSummarizerFailureQueue")),
         ("logs:CreateLogStream", _getatt("CsvSummarizerLogGroup")),
@@ -108,10 +110,10 @@ def test_functions_use_their_own_roles_and_no_managed_policies(cfn):
 def test_no_function_writes_where_it_reads_except_the_filtered_summaries_prefix(cfn):
     image = _grants(cfn, "ImageProcessorRole")
     reads = {r for a, r in image if a == "s3:GetObject" and "upload" in r}
-    writes = {r for a, r in image if a == "s3:PutObject"}
+    writes = {r for a, r in image if a in ("s3:PutObject", "s3:DeleteObject")}
     assert not any("upload" in w for w in writes) and reads
     csv = _grants(cfn, "CsvSummarizerRole")
-    csv_writes = {r for a, r in csv if a == "s3:PutObject"}
+    csv_writes = {r for a, r in csv if a in ("s3:PutObject", "s3:DeleteObject")}
     assert csv_writes == {_sub(f"{UPLOAD}/summaries/*")}
 
 

@@ -9,16 +9,19 @@ event running at the same time as a newer one cannot slip its marker in between.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import cmp_to_key
 from typing import Any
 
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.observability import logger
 from pipeline_runtime.outcomes import (
+    META_SEQUENCER,
     InputRejected,
     RecordSkipped,
     Status,
     classify_against_recorded,
+    compare_sequencers,
 )
 from pipeline_runtime.s3io import ObjectStore, WriteConflict
 
@@ -26,27 +29,57 @@ from pipeline_runtime.s3io import ObjectStore, WriteConflict
 MARKER_WRITE_ATTEMPTS = 3
 
 
+def _newer_marker(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """Order two marker HEADs by the upload they record: sequencer, else write time."""
+    seq_a = (a.get("Metadata") or {}).get(META_SEQUENCER)
+    seq_b = (b.get("Metadata") or {}).get(META_SEQUENCER)
+    if seq_a and seq_b:
+        return compare_sequencers(seq_a, seq_b)
+    time_a, time_b = a.get("LastModified"), b.get("LastModified")
+    if time_a and time_b:
+        return (time_a > time_b) - (time_a < time_b)
+    return 0
+
+
 def _recorded(
-    store: ObjectStore, bucket: str, markers: Iterable[str]
+    store: ObjectStore, bucket: str, markers: Sequence[str]
 ) -> tuple[str | None, dict[str, str] | None]:
-    """(ETag of the first marker, None if absent; source metadata on the first existing)."""
-    for n, key in enumerate(markers):
-        head = store.head(bucket, key)
-        if head is not None:
-            etag = str(head["ETag"]) if n == 0 and head.get("ETag") else None
-            return etag, dict(head.get("Metadata") or {})
-    return None, None
+    """(ETag of markers[0], None if absent; source metadata of the newest marker).
+
+    Results and error reports can both exist for one key (a valid upload, then an invalid
+    one): the newest decides, so a duplicate of either event is recognised.
+    """
+    heads = [store.head(bucket, key) for key in markers]
+    first = heads[0]
+    etag = str(first["ETag"]) if first and first.get("ETag") else None
+    present = [head for head in heads if head is not None]
+    if not present:
+        return etag, None
+    newest = max(present, key=cmp_to_key(_newer_marker))
+    return etag, dict(newest.get("Metadata") or {})
+
+
+def retire_older(ref: S3ObjectRef, store: ObjectStore, bucket: str, key: str) -> None:
+    """Delete the other marker (results vs error report) if it records an older upload.
+
+    The outputs then describe the newest upload only; the bucket is versioned, so the
+    retired marker stays recoverable as a noncurrent version.
+    """
+    head = store.head(bucket, key)
+    if head is not None and classify_against_recorded(ref, head.get("Metadata") or {}) is None:
+        store.delete(bucket, key)
+        logger.info("Retired an older upload's marker", extra={"retired": key})
 
 
 def recorded_source(
-    store: ObjectStore, bucket: str, markers: Iterable[str]
+    store: ObjectStore, bucket: str, markers: Sequence[str]
 ) -> dict[str, str] | None:
-    """Source metadata on the first existing marker (manifest/summary, then error report)."""
+    """Source metadata of the newest marker (manifest/summary, or error report)."""
     return _recorded(store, bucket, markers)[1]
 
 
 def ensure_needed(
-    ref: S3ObjectRef, store: ObjectStore, bucket: str, markers: Iterable[str]
+    ref: S3ObjectRef, store: ObjectStore, bucket: str, markers: Sequence[str]
 ) -> None:
     """Raise RecordSkipped if finished outputs already cover ``ref``, or a newer upload won."""
     _ensure_needed(ref, store, recorded_source(store, bucket, markers))

@@ -276,6 +276,10 @@ class ObjectStore:
             raise
         return response.get("VersionId")
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete the current version (in a versioned bucket: add a delete marker)."""
+        self._retry(lambda: self.client.delete_object(Bucket=bucket, Key=key))
+
     def put_json(
         self,
         bucket: str,
