@@ -32,6 +32,7 @@ help:
 	@echo "make logs    sam logs --tail for the deployed stack"
 	@echo "make bench   benchmarks against baselines (bench/RESULTS.md)"
 	@echo "make fuzz    long fuzzing runs (FUZZ_SECONDS=600 each); see docs/RELIABILITY.md"
+	@echo "make reliability  full-size fault, duplicate and load runs (~10 min)"
 
 # ---------------------------------------------------------------- environments
 $(VENV)/.installed: requirements/dev.txt layers/runtime/requirements.txt layers/pillow/requirements.txt layers/pyarrow/requirements.txt
@@ -121,6 +122,16 @@ fuzz-csv: $(FUZZ_VENV)/.installed
 
 fuzz-props: $(VENV)/.installed
 	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/fuzz -q --hypothesis-show-statistics
+
+.PHONY: reliability reliability-faults reliability-load
+reliability: $(VENV)/.installed
+	RELIABILITY_SCALE=full RELIABILITY_OUT=out/reliability $(PY) -m pytest tests/reliability -s -rxX
+
+reliability-faults: $(VENV)/.installed
+	RELIABILITY_SCALE=full RELIABILITY_OUT=out/reliability $(PY) -m pytest tests/reliability/test_faults.py -s
+
+reliability-load: $(VENV)/.installed
+	RELIABILITY_SCALE=full RELIABILITY_OUT=out/reliability $(PY) -m pytest tests/reliability/test_load.py -s
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick
