@@ -135,12 +135,16 @@ reliability-load: $(VENV)/.installed
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick
-bench: $(VENV)/.installed
+$(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(PY) bench/bench_images.py
 	$(PY) bench/bench_csv.py
 	$(PY) bench/cold_start.py
 
-bench-quick: $(VENV)/.installed
+bench-quick: $(VENV)/.bench-installed
 	$(PY) bench/bench_images.py --quick
 	$(PY) bench/bench_csv.py --quick
 

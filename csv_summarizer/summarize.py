@@ -28,12 +28,14 @@ import pyarrow.csv as pcsv
 from csv_columns import ColumnState
 from csv_dialect import (
     GZIP_ERRORS,
+    BlankLines,
     Dialect,
     Utf8Feed,
     decode_sample,
     detect_encoding,
     open_source,
     read_sample,
+    scan_offset,
     sniff_dialect,
 )
 from csv_errors import REASONS, CsvRejected
@@ -132,7 +134,23 @@ def summarize(stream: BinaryIO, limits: CsvLimits | None = None) -> dict[str, An
             "too_many_columns",
             f"{len(dialect.names)} columns, more than the limit of {limits.max_columns}",
         )
-    feed = Utf8Feed(sample, src.stream, enc, limits.max_bytes, dialect.quotechar)
+    # Empty lines become marker lines before pyarrow sees them (a row of empty cells per
+    # column each, otherwise); with one column a marker would be a row, and costs no more.
+    blank = None
+    offset = scan_offset(text, dialect.skip_lines)
+    if len(dialect.names) > 1 and offset is not None:
+        blank = BlankLines(dialect.delimiter, dialect.quotechar)
+        if offset[1]:
+            blank.cr = "keep"
+    feed = Utf8Feed(
+        sample,
+        src.stream,
+        enc,
+        limits.max_bytes,
+        dialect.quotechar,
+        blank_lines=blank,
+        scan_from=offset[0] if offset is not None else 0,
+    )
     run = _Run(dialect, limits, feed)
     summary = run.execute()
     summary["dialect"]["encoding"] = enc.name
@@ -250,7 +268,8 @@ class _Run:
         ]
         self.records_done = dialect.skip_lines
         self.extra = 0
-        self.pending: deque[tuple[int, int, int, bool]] = deque()  # number, fields, breaks, blank
+        # record number, fields, line breaks inside, blank lines it stands for
+        self.pending: deque[tuple[int, int, int, int]] = deque()
         self.rows = 0
         self.blank_lines = 0
         self.blank_first: list[int] = []
@@ -263,13 +282,21 @@ class _Run:
         self.unterminated: dict[str, int] | None = None
         self.last_record_line = 0
         self.last_record_breaks = 0
+        blank = feed.blank_lines
+        self._marker = blank.marker.decode() if blank is not None else ""
 
     # pyarrow calls this for every record whose field count differs from the header's.
     def _invalid(self, row: Any) -> str:
         text = row.text or ""
-        breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
         number = row.number if row.number is not None else self.records_done + 1
-        self.pending.append((number, row.actual_columns, breaks, not text.strip()))
+        blank = self.feed.blank_lines
+        if blank is not None and text.startswith(self._marker):
+            # A run of empty lines the feed replaced: one record, ``count`` lines.
+            count = int(text[len(self._marker) :].strip())
+            self.pending.append((number, 0, count - 1, count))
+            return "skip"
+        breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+        self.pending.append((number, row.actual_columns, breaks, int(not text.strip())))
         return "skip"
 
     def execute(self) -> dict[str, Any]:
@@ -355,10 +382,10 @@ class _Run:
         else:
             self.parse_error = f"CSV reader stopped near line {line}: {exc}"
 
-    def _take_invalid(self, n: int, final: bool) -> tuple[int, list[tuple[int, int, int, bool]]]:
+    def _take_invalid(self, n: int, final: bool) -> tuple[int, list[tuple[int, int, int, int]]]:
         """Invalid records interleaved with the next ``n`` valid rows (all left if final)."""
         end = self.records_done + n
-        taken: list[tuple[int, int, int, bool]] = []
+        taken: list[tuple[int, int, int, int]] = []
         while self.pending and (final or self.pending[0][0] <= end):
             taken.append(self.pending.popleft())
             end += 1
@@ -368,11 +395,12 @@ class _Run:
         if self.pending:
             self._place(0, None, final=True)
 
-    def _record_invalid(self, line: int, fields: int, blank: bool) -> None:
+    def _record_invalid(self, line: int, fields: int, blank: int) -> None:
         if blank:
-            self.blank_lines += 1
-            if len(self.blank_first) < self.limits.max_examples:
-                self.blank_first.append(line)
+            self.blank_lines += blank
+            room = self.limits.max_examples - len(self.blank_first)
+            if room > 0:
+                self.blank_first.extend(range(line, line + min(blank, room)))
             return
         self.ragged += 1
         if len(self.ragged_first) < self.limits.max_examples:
@@ -423,7 +451,7 @@ class _Run:
             self.last_record_breaks = row_breaks[n - 1].as_py() if row_breaks is not None else 0
         if invalid and invalid[-1][0] == end:
             self.last_record_line = lines.invalid_line(end)
-            self.last_record_breaks = invalid[-1][2]
+            self.last_record_breaks = 0 if invalid[-1][3] else invalid[-1][2]
         self.extra += total_breaks
         return lines
 
@@ -441,12 +469,15 @@ class _Run:
             nblank = pc.sum(empty).as_py() or 0
             if nblank:
                 self.blank_lines += nblank
-                need = self.limits.max_examples - len(self.blank_first)
-                if need > 0:
-                    idx = pc.indices_nonzero(empty)[:need].to_pylist()
-                    self.blank_first.extend(lines.lines(idx))
-                    self.blank_first.sort()
-                    del self.blank_first[self.limits.max_examples :]
+                # Merged with the batch's blank-line markers, recorded first: keep the lowest.
+                first = lines.lines(
+                    pc.indices_nonzero(empty)[: self.limits.max_examples].to_pylist()
+                )
+                if (
+                    len(self.blank_first) < self.limits.max_examples
+                    or first[0] < self.blank_first[-1]
+                ):
+                    self.blank_first = sorted(self.blank_first + first)[: self.limits.max_examples]
                 drop = empty
         self.rows += n - (pc.sum(drop).as_py() if drop is not None else 0)
         limit = self.limits.max_field_bytes

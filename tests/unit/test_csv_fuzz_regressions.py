@@ -4,11 +4,18 @@ smallest form of what they found. Before the fixes each one raised, or came out 
 
 from __future__ import annotations
 
+import json
+import random
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from csv_columns import ColumnState
+from csv_dialect import BlankLines
 from csv_helpers import NonSeekable, col, run
 from summarize import CsvLimits, summarize
 
@@ -143,3 +150,104 @@ def test_many_ragged_rows_are_numbered_in_linear_time() -> None:
     assert ragged["count"] == 60_000 and s["rows"] == 60_300
     assert ragged["first"][:2] == [{"line": 302, "fields": 1}, {"line": 303, "fields": 1}]
     assert col(s, "a")["count"] == 300
+
+
+# Finding 13 (memory bomb): pyarrow made every empty line a row of column_count empty
+# cells; 1,000 columns + 1,000,000 empty lines (1 MB, 1 KB gzipped) peaked at 8.5 GB.
+# The feed now replaces runs of empty lines (outside quoted values) with one marker line.
+_BOMB = """
+import io, json, os, resource, sys
+sys.path.insert(0, {core!r})
+from summarize import CsvLimits, summarize
+kind, lines = sys.argv[1], int(sys.argv[2])
+header = ",".join(f"c{{i}}" for i in range(1000))
+eol = {{"lf": "\\n", "crlf": "\\r\\n", "cr": "\\r"}}.get(kind, "\\n")
+body = {{"delims": "," * 999 + eol, "short_delims": ",,,," + eol}}.get(kind, eol)
+data = (header + eol + body * lines + "1,2" + eol).encode()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+s = summarize(io.BytesIO(data), CsvLimits())
+grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+issues = s["issues"]
+print(json.dumps({{"rows": s["rows"], "blank": issues["blank_lines"], "grew": grew,
+                  "ragged": issues["ragged_rows"], "error": issues["parse_error"]}}))
+sys.stdout.flush()
+os._exit(0)  # pyarrow's IO threads may still be winding down (docs/RELIABILITY.md)
+"""
+
+
+def _bomb(kind: str, lines: int) -> dict[str, object]:
+    core = Path(__file__).resolve().parents[2] / "csv_summarizer"
+    out = subprocess.run(
+        [sys.executable, "-c", _BOMB.format(core=str(core)), kind, str(lines)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+@pytest.mark.parametrize("kind", ["lf", "crlf", "cr"])
+def test_a_million_empty_lines_under_a_wide_header_stay_within_memory(kind: str) -> None:
+    s = _bomb(kind, 1_000_000)
+    assert s["grew"] < 200 << 20  # was 8.5 GB
+    assert s["error"] is None
+    assert s["rows"] == 1  # the ragged "1,2" after them
+    assert s["blank"] == {"count": 1_000_000, "first_lines": list(range(2, 12))}
+    assert s["ragged"] == {"count": 1, "first": [{"line": 1_000_002, "fields": 2}]}
+
+
+def test_lines_of_only_delimiters_stay_within_memory() -> None:
+    # As many fields as columns: blank rows (1 cell per byte, the densest a row gets).
+    s = _bomb("delims", 20_000)
+    assert s["grew"] < 400 << 20
+    assert s["rows"] == 1 and s["blank"]["count"] == 20_000  # type: ignore[index]
+    assert s["ragged"] == {"count": 1, "first": [{"line": 20_002, "fields": 2}]}
+    # Fewer fields than columns: ragged rows, one (bounded) record each.
+    s = _bomb("short_delims", 300_000)
+    assert s["grew"] < 400 << 20
+    assert s["rows"] == 300_001 and s["blank"]["count"] == 0  # type: ignore[index]
+    assert s["ragged"]["first"][:2] == [  # type: ignore[index]
+        {"line": 2, "fields": 5},
+        {"line": 3, "fields": 5},
+    ]
+
+
+def test_empty_lines_are_numbered_exactly_around_quoted_line_breaks() -> None:
+    data = 'a,b,c\n1,2,3\n\n\n"x\n\n\ny",1,2\r\n\r\n4,5,6\r\r\r,,\n\n\n"\n",7,8\n9\n\n'
+    s = run(data)
+    # 3-4 blank, 5-8 "x..y", 9 blank, 10 "4,5,6", 11-12 blank, 13 ",," (blank too),
+    # 14-15 blank, 16-17 the quoted line break, 18 "9" (ragged), 19 blank
+    assert s["issues"]["blank_lines"] == {
+        "count": 9,
+        "first_lines": [3, 4, 9, 11, 12, 13, 14, 15, 19],
+    }
+    assert s["issues"]["ragged_rows"] == {"count": 1, "first": [{"line": 18, "fields": 1}]}
+    assert s["rows"] == 5 and col(s, "a")["max_length"] == 5  # "x\n\n\ny" kept whole
+
+
+def test_empty_lines_inside_quoted_values_are_kept() -> None:
+    s = run('k,v\n1,"a\n\n\nb"\n2,"\r\n\r\n"\n\n3,x\n')
+    assert s["rows"] == 3 and s["issues"]["blank_lines"] == {"count": 1, "first_lines": [9]}
+    v = col(s, "v")
+    assert v["count"] == 2 and v["max_length"] == 5  # "\r\n\r\n" is whitespace: null
+
+
+def _expand(data: bytes, marker: bytes) -> bytes:
+    return re.sub(re.escape(marker) + rb"(\d+)\n", lambda m: b"E\n" * int(m.group(1)), data)
+
+
+def test_blank_line_markers_do_not_depend_on_where_reads_split() -> None:
+    """The feed's reads split the input anywhere: in a \\r\\n, a doubled quote, a run."""
+    rnd = random.Random(13)
+    alpha = [b"a", b",", b",", b'"', b'"', b'""', b"\n", b"\n", b"\r", b"\r\n", b" "]
+    for _ in range(3000):
+        data = b"".join(rnd.choice(alpha) for _ in range(rnd.randint(1, 30)))
+        whole = BlankLines(",", '"')
+        expect = _expand(whole.scan(data), whole.marker)
+        cuts = sorted(rnd.sample(range(len(data) + 1), min(len(data) + 1, rnd.randint(1, 5))))
+        split = BlankLines(",", '"')
+        parts = [split.scan(data[i:j]) for i, j in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        assert _expand(b"".join(parts), split.marker) == expect, (data, cuts)
+        assert split.state == whole.state
