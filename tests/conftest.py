@@ -41,6 +41,15 @@ def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on loopback that the test owns, to inspect its state afterwards."""
+    from tests.emulator import running_moto
+
+    with running_moto() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
 def stack() -> Stack:
     return load_stack(stack_name="test")
 

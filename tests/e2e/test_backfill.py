@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from local_pipeline.backfill import (
@@ -34,6 +32,7 @@ from local_pipeline.backfill import (
 )
 from local_pipeline.cli import main
 from local_pipeline.template import load_stack
+from tests.emulator import client, running_moto
 
 STACK = load_stack()
 BUCKETS = {bucket.logical_id: bucket.name for bucket in STACK.buckets()}
@@ -62,29 +61,18 @@ ROUTED = sorted(k for k in OBJECTS if k.endswith((".csv", ".csv.gz")) or k.start
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-    s3 = _client(url)
-    for name in BUCKETS.values():  # versioned as the template says; no notifications
-        s3.create_bucket(Bucket=name)
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    for key, body in OBJECTS.items():
-        s3.put_object(Bucket=UPLOAD, Key=key, Body=body)
-    yield url
-    server.stop()
+    with running_moto() as url:
+        s3 = _client(url)
+        for name in BUCKETS.values():  # versioned as the template says; no notifications
+            s3.create_bucket(Bucket=name)
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        for key, body in OBJECTS.items():
+            s3.put_object(Bucket=UPLOAD, Key=key, Body=body)
+        yield url
 
 
 def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # pragma: allowlist secret (moto)
-    )
+    return client("s3", endpoint)
 
 
 def _outputs(s3: Any) -> dict[str, int]:

@@ -21,8 +21,8 @@ import pytest
 from local_pipeline.cli import main
 from local_pipeline.dispatch import AsyncInvoker, FunctionSandbox, sandbox_config
 from local_pipeline.template import FunctionSpec, load_stack
-from tests.e2e.emulator_state import client, drain
 from tests.e2e.inputs import mixed_csv, rotated_jpeg
+from tests.emulator import client, drain
 
 
 def _assert_destination_record(

@@ -11,8 +11,8 @@ import threading
 import time
 
 from local_pipeline.template import ROOT
-from tests.e2e.emulator_state import client
 from tests.e2e.inputs import mixed_csv
+from tests.emulator import client
 
 UPLOAD_BUCKET = "local-upload-123456789012-us-east-1"
 

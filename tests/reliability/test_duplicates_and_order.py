@@ -30,7 +30,7 @@ from PIL import Image
 
 from local_pipeline.emulator import Deployment, provision
 from local_pipeline.template import Stack, load_stack
-from tests.e2e.emulator_state import client
+from tests.emulator import client
 from tests.reliability.fault_proxy import FaultProxy
 from tests.reliability.harness import (
     CSV_FUNCTION,

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from pipeline_runtime.s3io import is_retryable
 
+from tests.emulator import client
 from tests.reliability.fault_proxy import FAULT_KINDS, FaultProxy, is_object_request
 
 BUCKET = "fault-proxy-test"
 
 
 def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # pragma: allowlist secret (moto)
-        config=Config(retries={"total_max_attempts": 1}),  # as the handlers' client
-    )
+    # Retries off, as in the handlers' client: each injected fault must reach the caller.
+    return client("s3", endpoint, config=Config(retries={"total_max_attempts": 1}))
 
 
 def test_only_object_requests_are_eligible() -> None:

@@ -20,7 +20,7 @@ from summarize import error_report_key, summary_key
 from variants import output_prefix
 
 from local_pipeline.template import load_stack
-from tests.e2e.emulator_state import client, drain
+from tests.emulator import client, drain
 from tests.reliability.fault_proxy import FAULT_KINDS, FaultProxy
 from tests.reliability.harness import (
     CSV_FUNCTION,
