@@ -53,6 +53,7 @@ def main() -> int:
     ]
     print(" ".join(cmd), flush=True)
     started = time.monotonic()
+    run_started = time.time()  # earlier runs' findings stay on disk for replay; not counted
     with log.open("w") as fh:
         code = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT).returncode
     elapsed = time.monotonic() - started
@@ -60,7 +61,11 @@ def main() -> int:
     stats = [m.groups() for m in _STAT.finditer(text)]
     last = stats[-1] if stats else None
     final = dict(re.findall(r"stat::(\w+):\s+(\d+)", text))  # only when libFuzzer exits
-    findings = sorted(p.stem for p in (out / "findings").glob("*.txt"))
+
+    def new(path: Path) -> bool:
+        return path.is_file() and path.stat().st_mtime >= run_started
+
+    findings = sorted(p.stem for p in (out / "findings").glob("*.txt") if new(p))
     figures = {
         "target": args.target,
         "seconds": round(elapsed, 1),
@@ -74,7 +79,7 @@ def main() -> int:
         "corpus_inputs": int(last[3]) if last else 0,
         "findings": findings,
         # libFuzzer's own artifacts: crash-*, timeout-*, oom-*, slow-unit-*
-        "artifacts": sorted(p.name for p in out.iterdir() if p.is_file() and "-" in p.name),
+        "artifacts": sorted(p.name for p in out.iterdir() if new(p) and "-" in p.name),
     }
     (out / "stats.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
