@@ -7,7 +7,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 from pipeline_runtime.outcomes import RecordsFailed
-from pipeline_runtime.s3io import RetryPolicy
 
 from tests.conftest import upload
 from tests.integration.faults import fail_first_calls
@@ -33,9 +32,7 @@ def _valid(document):
 
 @pytest.fixture
 def csv_fn(aws, load_function):
-    fn = load_function("CsvSummarizerFunction")
-    fn.module.store.policy = RetryPolicy(attempts=3, initial_wait=0.001, max_wait=0.002)
-    return fn
+    return load_function("CsvSummarizerFunction")
 
 
 def _json(s3, key):

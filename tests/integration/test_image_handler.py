@@ -6,7 +6,6 @@ import json
 import pytest
 from PIL import Image
 from pipeline_runtime.outcomes import RecordsFailed
-from pipeline_runtime.s3io import RetryPolicy
 
 from tests.conftest import upload
 from tests.integration.faults import fail_first_calls
@@ -25,9 +24,7 @@ def _jpeg(width=640, height=480, colour=(200, 30, 40)) -> bytes:
 
 @pytest.fixture
 def image_fn(aws, load_function):
-    fn = load_function("ImageProcessorFunction")
-    fn.module.store.policy = RetryPolicy(attempts=3, initial_wait=0.001, max_wait=0.002)
-    return fn
+    return load_function("ImageProcessorFunction")
 
 
 def _get(s3, key):
