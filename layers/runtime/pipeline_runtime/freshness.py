@@ -63,7 +63,9 @@ def retire_older(ref: S3ObjectRef, store: ObjectStore, bucket: str, key: str) ->
     """Delete the other marker (results vs error report) if it records an older upload.
 
     The outputs then describe the newest upload only; the bucket is versioned, so the
-    retired marker stays recoverable as a noncurrent version.
+    retired marker stays recoverable as a noncurrent version. The HEAD is taken after our
+    own write on purpose: a HEAD from before it could miss a newer upload's marker written
+    meanwhile, and this would delete it.
     """
     head = store.head(bucket, key)
     if head is not None and classify_against_recorded(ref, head.get("Metadata") or {}) is None:

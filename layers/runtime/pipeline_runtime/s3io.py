@@ -170,7 +170,7 @@ class ObjectStore:
         return self._retry(call)
 
     def superseded(self, ref: S3ObjectRef, sequenced_too: bool = False) -> bool:
-        """True if an event without a sequencer names an object the key no longer holds.
+        """True if the key no longer holds the object an unsequenced event names.
 
         Sequenced events are ordered against the outputs (``classify_against_recorded``).
         Backfills and replays carry no sequencer, and a versioned fetch would still find
