@@ -12,63 +12,79 @@ PYTHON_313 ?= $(shell \
 
 VENV := .venv
 PY := $(VENV)/bin/python
+UV_VENV := .tools/uv
+UV := $(UV_VENV)/bin/uv
 SAM_VENV := .tools/sam
 CHECKOV_VENV := .tools/checkov
 FUZZ_VENV := .tools/fuzz
+BENCH_VENV := .tools/bench
 FUZZ_SECONDS ?= 600
 SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# uv uses the Python 3.13 found above; it never downloads one of its own.
+export UV_PYTHON_DOWNLOADS := never
 
 SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime local_pipeline bench scripts fuzz tests
 
 .PHONY: help
 help:
-	@echo "make demo    run the pipeline locally on samples/ (no Docker, no AWS account)"
-	@echo "make test    lint, type-check, tests, template checks, sam build for arm64"
-	@echo "make build   sam build (arm64)"
-	@echo "make deploy  sam build && sam deploy --guided"
-	@echo "make logs    sam logs --tail for the deployed stack"
-	@echo "make bench   benchmarks against baselines (bench/RESULTS.md)"
-	@echo "make fuzz    long fuzzing runs (FUZZ_SECONDS=600 each); see docs/RELIABILITY.md"
-	@echo "make reliability  full-size fault, duplicate and load runs (~10 min)"
+	@echo "make demo        run the pipeline locally on samples/ (no Docker, no AWS account)"
+	@echo "make test        lint, type-check, tests, template checks, sam build for arm64"
+	@echo "make build       sam build (arm64)"
+	@echo "make deploy      sam build && sam deploy --guided"
+	@echo "make logs        sam logs --tail for the deployed stack"
+	@echo "make lock        re-compile every hash-locked requirements.txt from its requirements.in"
+	@echo "make lock-check  fail if an input changed and its lock was not re-compiled"
+	@echo "make bench       benchmarks against baselines (bench/RESULTS.md)"
+	@echo "make fuzz        long fuzzing runs (FUZZ_SECONDS=600 each); see docs/RELIABILITY.md"
+	@echo "make reliability full-size fault, duplicate and load runs (~10 min)"
 
 # ---------------------------------------------------------------- environments
-$(VENV)/.installed: requirements/dev.txt layers/runtime/requirements.txt layers/pillow/requirements.txt layers/pyarrow/requirements.txt
+# Every environment installs exactly its hash-locked lock (see `make lock`). pip bootstraps
+# uv from requirements/uv.txt; uv then creates and syncs each venv, checking every hash.
+$(UV_VENV)/.installed: requirements/uv.txt
 	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found: install it (python3.13 on PATH, or pyenv install 3.13)"; exit 1; }
-	$(PYTHON_313) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+	rm -rf $(UV_VENV)
+	$(PYTHON_313) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
 	touch $@
 
+# $(call locked_venv,VENV,LOCK): the rule that makes VENV hold exactly LOCK.
+define locked_venv
+$(1)/.installed: $(2) $(UV_VENV)/.installed
+	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found: install it (python3.13 on PATH, or pyenv install 3.13)"; exit 1; }
+	$(UV) venv --quiet --allow-existing --python "$(PYTHON_313)" $(1)
+	$(UV) pip sync --quiet --require-hashes --compile-bytecode --python $(1)/bin/python $(2)
+	touch $$@
+endef
+
+$(eval $(call locked_venv,$(VENV),requirements/dev.txt))
 # aws-sam-cli and checkov pin conflicting boto3 versions: each gets its own venv.
-$(SAM_VENV)/.installed: requirements/sam.txt
-	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found"; exit 1; }
-	$(PYTHON_313) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam.txt
-	touch $@
-
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt
-	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found"; exit 1; }
-	$(PYTHON_313) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
-	touch $@
-
+$(eval $(call locked_venv,$(SAM_VENV),requirements/sam.txt))
+$(eval $(call locked_venv,$(CHECKOV_VENV),requirements/checkov.txt))
 # atheris (coverage-guided fuzzing) only for the long fuzz runs, never for make test.
-$(FUZZ_VENV)/.installed: requirements/fuzz.txt layers/pillow/requirements.txt layers/pyarrow/requirements.txt
-	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found"; exit 1; }
-	$(PYTHON_313) -m venv $(FUZZ_VENV)
-	$(FUZZ_VENV)/bin/python -m pip install --quiet -r requirements/fuzz.txt
-	touch $@
+$(eval $(call locked_venv,$(FUZZ_VENV),requirements/fuzz.txt))
+$(eval $(call locked_venv,$(BENCH_VENV),requirements/bench.txt))
 
 .PHONY: venv
 venv: $(VENV)/.installed
 
 # ---------------------------------------------------------------- checks
-.PHONY: test lint typecheck pytest validate checkov build build-check
-test: lint typecheck pytest validate checkov build-check
+.PHONY: test lock lock-check lint typecheck pytest validate checkov build build-check
+test: lock-check lint typecheck pytest validate checkov build-check
 	@echo "make test: all checks passed"
+
+# Re-compile every lock from its input, keeping the pins that still satisfy it
+# (UPGRADE=1 moves every pin to the newest release). Commit the inputs and the locks together.
+lock: $(UV_VENV)/.installed
+	$(UV_VENV)/bin/python scripts/locks.py compile $(if $(UPGRADE),--upgrade)
+
+# Reads the package index: the pins of a fresh compile, preferring the current ones, must
+# equal the lock's. A new release upstream never fails it; an edited input with a stale lock does.
+lock-check: $(UV_VENV)/.installed
+	$(UV_VENV)/bin/python scripts/locks.py check
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(SOURCES)
@@ -80,7 +96,7 @@ typecheck: $(VENV)/.installed
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy image_processor
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy csv_summarizer
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed $(UV_VENV)/.installed
 	$(PY) -m pytest --ignore=tests/build
 
 validate: $(SAM_VENV)/.installed
@@ -135,18 +151,14 @@ reliability-load: $(VENV)/.installed
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench bench-quick
-$(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements/bench.txt
-	touch $@
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/bench_images.py
+	$(BENCH_VENV)/bin/python bench/bench_csv.py
+	$(BENCH_VENV)/bin/python bench/cold_start.py
 
-bench: $(VENV)/.bench-installed
-	$(PY) bench/bench_images.py
-	$(PY) bench/bench_csv.py
-	$(PY) bench/cold_start.py
-
-bench-quick: $(VENV)/.bench-installed
-	$(PY) bench/bench_images.py --quick
-	$(PY) bench/bench_csv.py --quick
+bench-quick: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/bench_images.py --quick
+	$(BENCH_VENV)/bin/python bench/bench_csv.py --quick
 
 .PHONY: clean
 clean:
