@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline import backfill
 from local_pipeline.dispatch import (
@@ -27,9 +32,17 @@ from local_pipeline.dispatch import (
     Settlement,
     sandbox_config,
 )
-from local_pipeline.emulator import Deployment, Emulator, provision
+from local_pipeline.emulator import (
+    Deployment,
+    Emulator,
+    EmulatorError,
+    admitted,
+    other_consumer,
+    provision,
+)
 from local_pipeline.report import (
     FAILED,
+    UNFINISHED,
     Progress,
     download_outputs,
     format_table,
@@ -37,21 +50,34 @@ from local_pipeline.report import (
     record_outcome,
     write_report,
 )
+from local_pipeline.results_page import write_results_page
 from local_pipeline.routing import (
+    Upload,
     named_objects,
     plan_uploads,
     sample_for,
     upload_bucket,
     with_identities,
 )
-from local_pipeline.template import Stack, load_stack
+from local_pipeline.template import Stack, TemplateError, load_stack
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its files; the message is one line for the user."""
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    stack = load_stack(parameter_overrides=_parameter_overrides(args.parameter_overrides))
-    env_vars = json.loads(args.env_vars.read_text()) if args.env_vars else {}
-    return int(args.command(args, stack, env_vars))
+    try:
+        stack = load_stack(parameter_overrides=_parameter_overrides(args.parameter_overrides))
+        env_vars = _read_env_vars(args.env_vars)
+        return int(args.command(args, stack, env_vars))
+    except (UsageError, TemplateError, EmulatorError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +123,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _parameter_overrides(text: str) -> dict[str, str]:
-    return dict(item.split("=", 1) for item in text.split())
+    overrides = {}
+    for item in text.split():
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise UsageError(f"--parameter-overrides: {item!r} is not Key=Value")
+        overrides[name] = value
+    return overrides
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path}: is a folder, not a JSON file") from None
+    except OSError as error:
+        raise UsageError(f"{what} {path}: cannot read it ({error.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{what} {path}: not JSON ({error})") from None
+
+
+def _read_env_vars(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    env_vars = _read_json(path, "--env-vars")
+    shape = '{"FunctionId": {"VAR": "value"}, "Parameters": {"VAR": "value"}}'
+    if not isinstance(env_vars, dict) or not all(
+        isinstance(value, dict) for value in env_vars.values()
+    ):
+        raise UsageError(f"--env-vars {path}: expected an object like {shape}")
+    return env_vars
 
 
 def _shown(path: Path) -> Path:
@@ -135,16 +192,63 @@ def _dispatcher(
         invokers[spec.logical_id] = AsyncInvoker(
             stack, FunctionSandbox(spec, config), sqs, failure_queue
         )
-    return Dispatcher(invokers, deployment.event_queues, sqs, on_settled)
+    return Dispatcher(invokers, deployment.event_queues, sqs, on_settled, admitted)
 
 
 # ---------------------------------------------------------------- run
+def _check_run_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before anything starts, what would fail later or lose the report."""
+    seen: dict[Path, Path] = {}
+    for path in args.paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{path}: not readable")
+        resolved = path.resolve()
+        if resolved in seen:
+            raise UsageError(f"{path} is given twice (also as {seen[resolved]})")
+        for other, given in seen.items():
+            if resolved.is_relative_to(other) or other.is_relative_to(resolved):
+                raise UsageError(f"{path} and {given} overlap: give one of them")
+        seen[resolved] = path
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file; give a folder for the outputs")
+    if args.report is not None:
+        if args.report.is_dir():
+            raise UsageError(f"--report {args.report}: is a folder; give a file, e.g. report.json")
+        if args.report.parent.exists() and not args.report.parent.is_dir():
+            raise UsageError(f"--report {args.report}: {args.report.parent} is a file")
+    for folder in (args.out, *([args.report.parent] if args.report else [])):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"cannot create {folder}: {error.strerror}") from None
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"{folder}: not writable")
+
+
+def _refuse_if_consumed(sqs: Any, deployment: Deployment, endpoint: str) -> None:
+    for function, queue_url in deployment.event_queues.items():
+        if other_consumer(sqs, queue_url):
+            raise UsageError(
+                f"another process (a `serve`?) already consumes the events of {function} at "
+                f"{endpoint}; upload to it directly, or stop it before `run --endpoint-url`"
+            )
+
+
 def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]) -> int:
-    uploads, unrouted = plan_uploads(args.paths, stack, args.prefix)
-    for path in unrouted:
+    _check_run_arguments(args)
+    try:
+        plan = plan_uploads(args.paths, stack, args.prefix, excluded=[args.out])
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    for path in plan.unrouted:
         print(f"not uploaded: {path} is neither an image nor a CSV (--prefix uploads anything)")
+    uploads = plan.uploads
     for upload in uploads:
-        if not upload.functions:
+        if upload.not_uploaded:
+            print(f"not uploaded: {upload.not_uploaded}")
+        elif not upload.functions:
             print(f"note: no S3 event of the template fires for {upload.key}; nothing to wait for")
     if not uploads:
         print("nothing to upload")
@@ -155,33 +259,86 @@ def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]
     for spec in stack.functions():
         (logs_dir / f"{spec.logical_id}.log").write_text("")
 
-    with Emulator(args.endpoint_url, stack.region) as emulator:
-        s3 = emulator.client("s3")
-        deployment = provision(stack, s3, emulator.client("sqs"))
-        progress = Progress(uploads, bucket.name)
-        print(
-            f"S3 emulator at {emulator.endpoint_url}; {len(uploads)} uploads to s3://{bucket.name}/"
-        )
-        with _dispatcher(stack, deployment, emulator, env_vars, progress.settle, logs_dir):
-            for upload in uploads:
-                s3.upload_file(str(upload.path), bucket.name, upload.key)
-            if not progress.wait(_idle_timeout_s(stack)):
-                print("some events never settled; they are reported as failed")
-        inputs = {(bucket.name, upload.key) for upload in uploads}
-        local = download_outputs(s3, list(deployment.buckets.values()), inputs, args.out)
+    progress = Progress([u for u in uploads if not u.not_uploaded], bucket.name)
+    not_settled_because = f"no event settled within {_idle_timeout_s(stack):.0f} s"
+    stopped: str | None = None  # why the run ended early, if it did
+    local: dict[str, Path] = {}
+    try:
+        with Emulator(args.endpoint_url, stack.region) as emulator:
+            s3, sqs = emulator.client("s3"), emulator.client("sqs")
+            deployment = provision(stack, s3, sqs)
+            if args.endpoint_url:
+                _refuse_if_consumed(sqs, deployment, emulator.endpoint_url)
+            print(
+                f"S3 emulator at {emulator.endpoint_url}; "
+                f"{len(progress.expected)} events expected from s3://{bucket.name}/"
+            )
+            with _dispatcher(stack, deployment, emulator, env_vars, progress.settle, logs_dir):
+                for index, upload in enumerate(uploads):
+                    if not upload.not_uploaded:
+                        uploads[index] = _upload(s3, bucket.name, upload, progress)
+                if not progress.wait(_idle_timeout_s(stack)):
+                    print("some events never settled; they are reported as not_settled")
+            inputs = {(bucket.name, upload.key) for upload in uploads}
+            local = download_outputs(s3, list(deployment.buckets.values()), inputs, args.out)
+    except KeyboardInterrupt:
+        stopped = not_settled_because = "interrupted (Ctrl-C) before it settled"
+    except (UsageError, EmulatorError):
+        raise
+    except Exception as error:  # the report must still be written: say why, keep going
+        stopped = f"the run stopped: {type(error).__name__}: {error}"
+        not_settled_because = stopped
+    return _finish_run(
+        args, uploads, bucket.name, progress, local, logs_dir, stopped, not_settled_because
+    )
 
-    reports = input_reports(uploads, bucket.name, progress.settled, local)
-    print()
-    print(format_table(reports))
-    if args.report:
-        write_report(reports, args.report)
-    failed = sum(report.outcome == FAILED for report in reports)
+
+def _upload(s3: Any, bucket: str, upload: Upload, progress: Progress) -> Upload:
+    """Upload one file; a file that cannot be read or sent fails alone, the others go on."""
+    try:
+        s3.upload_file(str(upload.path), bucket, upload.key)
+        return upload
+    except (OSError, BotoCoreError, ClientError, S3UploadFailedError) as error:
+        progress.forget(bucket, upload.key)
+        reason = f"upload of {upload.path} failed: {error}"
+        print(f"not uploaded: {reason}")
+        return replace(upload, not_uploaded=reason)
+
+
+def _finish_run(
+    args: argparse.Namespace,
+    uploads: list[Upload],
+    bucket: str,
+    progress: Progress,
+    local: dict[str, Path],
+    logs_dir: Path,
+    stopped: str | None,
+    not_settled_because: str,
+) -> int:
+    # A second Ctrl-C must not cost the report of the first.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        reports = input_reports(uploads, bucket, progress, local, not_settled_because)
+        print()
+        print(format_table(reports))
+        if args.report:
+            write_report(reports, args.report)
+        page = write_results_page(reports, args.out, Path.cwd())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(f"\nOutputs: {args.out}/ (variants under processed/, summaries under upload/)")
     print(f"Handler logs: {logs_dir}/" + (f"   Report: {args.report}" if args.report else ""))
+    print(f"Results page: {page}")
+    unfinished = [report for report in reports if report.outcome in UNFINISHED]
+    if stopped:
+        print(f"error: {stopped}; the report lists every input", file=sys.stderr)
+        return 130 if stopped.startswith("interrupted") else 1
+    failed = sum(report.outcome == FAILED for report in unfinished)
     if failed:
         print(f"{failed} event(s) ended in the on-failure queue after the template's retries")
-        return 1
-    return 0
+    if len(unfinished) > failed:
+        print(f"{len(unfinished) - failed} input(s) were not uploaded or never settled")
+    return 1 if unfinished else 0
 
 
 # ---------------------------------------------------------------- serve
@@ -256,7 +413,7 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
         names = ", ".join(fn.logical_id for fn in stack.functions())
         print(f"no function {args.function!r} in template.yaml; choose one of {names}")
         return 2
-    event = json.loads(args.event.read_text(encoding="utf-8"))
+    event = _read_event(args.event)
     with Emulator(args.endpoint_url, stack.region) as emulator:
         s3 = emulator.client("s3")
         provision(stack, s3, emulator.client("sqs"), notifications=False)
@@ -271,6 +428,21 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
             sandbox.stop()
     print(json.dumps(result.payload, indent=2, ensure_ascii=False))
     return 0 if result.ok else 1
+
+
+def _read_event(path: Path) -> dict[str, Any]:
+    """The event file, checked for a shape the handlers accept."""
+    event = _read_json(path, "event file")
+    expected = "an S3 event, an S3 event in SQS, or EventBridge 'Object Created'"
+    if not isinstance(event, dict):
+        raise UsageError(f"event file {path}: a JSON {type(event).__name__}, expected {expected}")
+    try:
+        named_objects(event)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise UsageError(
+            f"event file {path}: not {expected} (missing or wrong field: {error})"
+        ) from None
+    return event
 
 
 def seed_missing_objects(event: dict[str, Any], s3: Any) -> dict[str, Any]:

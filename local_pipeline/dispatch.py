@@ -241,7 +241,9 @@ class Dispatcher:
         event_queues: dict[str, str],
         sqs: Any,
         on_settled: Callable[[Settlement], None],
+        admit: Callable[[Any], Any | None] = lambda event: event,
     ) -> None:
+        self.admit = admit  # the event as Lambda would get it, or None to drop it
         self.invokers = invokers
         self.event_queues = event_queues
         self.sqs = sqs
@@ -286,10 +288,13 @@ class Dispatcher:
             MessageSystemAttributeNames=["SentTimestamp"],
         )
         for message in response.get("Messages", []):
-            enqueued_at = int(message["Attributes"]["SentTimestamp"]) / 1000
-            settlement = invoker.invoke(json.loads(message["Body"]), enqueued_at)
+            event = self.admit(json.loads(message["Body"]))
+            if event is not None:
+                enqueued_at = int(message["Attributes"]["SentTimestamp"]) / 1000
+                settlement = invoker.invoke(event, enqueued_at)
             self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            self.on_settled(settlement)
+            if event is not None:
+                self.on_settled(settlement)
 
 
 def sandbox_config(

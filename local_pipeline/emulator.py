@@ -8,8 +8,12 @@ asynchronous invocations; the dispatcher consumes it.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import socket
+import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +22,34 @@ from botocore.config import Config
 
 from local_pipeline.dispatch import FAKE_CREDENTIALS
 from local_pipeline.template import BucketSpec, Stack
+
+# The runner's own S3/SQS calls: adaptive retries (client-side rate limiting on throttles)
+# with a bound that outlasts a flaky endpoint, and timeouts so a dead one cannot hang a run.
+RUNNER_CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 12},
+    connect_timeout=10,
+    read_timeout=60,
+)
+# Sent into an event queue to learn whether someone else consumes it; never a real event.
+PROBE_KEY = "local-pipeline-consumer-probe"
+
+
+class EmulatorError(Exception):
+    """The emulator cannot be started or used; the message is one line for the user."""
+
+
+def ensure_port_free(port: int) -> None:
+    """Fail fast when the port is taken: moto's server would wait forever for it."""
+    if not port:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise EmulatorError(
+                f"port {port} on 127.0.0.1 is in use ({error.strerror}); "
+                "choose another with --port, or omit it for a free one"
+            ) from None
 
 
 class Emulator:
@@ -36,6 +68,7 @@ class Emulator:
         if not self._given_endpoint:
             from moto.server import ThreadedMotoServer
 
+            ensure_port_free(self._port)
             # werkzeug would log every request to stderr; the progress output says enough.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             self._server = ThreadedMotoServer("127.0.0.1", self._port, verbose=False)
@@ -60,7 +93,7 @@ class Emulator:
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-            config=Config(retries={"mode": "standard"}),
+            config=RUNNER_CLIENT_CONFIG,
         )
 
 
@@ -71,6 +104,63 @@ class Deployment:
     buckets: dict[str, BucketSpec]  # by logical id
     event_queues: dict[str, str]  # function logical id -> queue URL of its S3 notifications
     failure_queues: dict[str, str]  # function logical id -> URL of its on-failure queue
+
+
+def as_s3_sends_it(event: Any) -> Any | None:
+    """The event without moto's extra records; None when nothing of it is left.
+
+    For an upload in parts, moto sends ``ObjectCreated:Put`` and then
+    ``ObjectCreated:CompleteMultipartUpload``; S3 sends only the second. A multipart object
+    has an ETag ending in ``-<parts>``, which a real ``Put`` never has: that record goes.
+    """
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        return event
+    records = [
+        record
+        for record in event["Records"]
+        if not (
+            record.get("eventName") == "ObjectCreated:Put"
+            and "-" in str(record.get("s3", {}).get("object", {}).get("eTag", ""))
+        )
+    ]
+    if not records:
+        return None
+    return {**event, "Records": records}
+
+
+def is_probe(event: Any) -> bool:
+    return isinstance(event, dict) and event.get(PROBE_KEY) is not None
+
+
+def admitted(event: Any) -> Any | None:
+    """What a queued message delivers to a function: the S3 event, or None for nothing."""
+    return None if is_probe(event) else as_s3_sends_it(event)
+
+
+def other_consumer(sqs: Any, queue_url: str, wait_s: float = 3.0) -> bool:
+    """True when something else drains this queue (a `serve` on the same endpoint).
+
+    A probe message is sent and then received: if another consumer takes it first, it is
+    in flight elsewhere and never arrives here within the wait.
+    """
+    probe_id = uuid.uuid4().hex
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({PROBE_KEY: probe_id}))
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        response = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        for message in response.get("Messages", []):
+            body = json.loads(message["Body"])
+            if is_probe(body):
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                if body[PROBE_KEY] == probe_id:
+                    return False
+            else:  # not ours to take: make it visible again at once
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+    return True
 
 
 def event_queue_name(stack: Stack, function_logical_id: str) -> str:

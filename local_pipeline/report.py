@@ -15,14 +15,28 @@ from local_pipeline.routing import Upload, named_objects
 from local_pipeline.template import BucketSpec
 
 FAILED = "failed"
+# Outcomes of inputs that never reached a function, or never settled.
+NOT_TRIGGERED = "not_triggered"
+NOT_SETTLED = "not_settled"
+NOT_UPLOADED = "not_uploaded"
+# A skip says an earlier event did the work: it must never stand for that work's outcome.
+_SKIPS = frozenset({"skipped_duplicate", "skipped_stale"})
+
+EventId = tuple[str, str, str]  # bucket, key, function
 
 
 class Progress:
-    """Events settled out of events expected; ``wait`` returns when all have settled."""
+    """Events settled out of events expected; ``wait`` returns when all have settled.
+
+    Each input keeps the settlement that produced (or rejected) its outputs. A later
+    delivery of the same event, which at-least-once delivery allows, is counted in
+    ``duplicates`` and never replaces it.
+    """
 
     def __init__(self, uploads: list[Upload], bucket: str, stream: TextIO = sys.stdout) -> None:
         self.expected = {(bucket, u.key, fn) for u in uploads for fn in u.functions}
-        self.settled: dict[tuple[str, str, str], Settlement] = {}
+        self.settled: dict[EventId, Settlement] = {}
+        self.duplicates: dict[EventId, int] = {}
         self._stream = stream
         self._live = stream.isatty()
         self._changed = threading.Condition()
@@ -31,9 +45,22 @@ class Progress:
         with self._changed:
             for bucket, key in named_objects(settlement.event):
                 event_id = (bucket, key, settlement.function)
-                if event_id in self.expected:
+                if event_id not in self.expected:
+                    continue
+                earlier = self.settled.get(event_id)
+                if earlier is None or (_skipped(earlier, key) and not _skipped(settlement, key)):
                     self.settled[event_id] = settlement
-                    self._draw(f"{settlement.function:<24} {key} -> {_summary(settlement, key)}")
+                    if earlier is None:
+                        summary = _summary(settlement, key)
+                        self._draw(f"{settlement.function:<24} {key} -> {summary}")
+                        continue
+                self.duplicates[event_id] = self.duplicates.get(event_id, 0) + 1
+            self._changed.notify_all()
+
+    def forget(self, bucket: str, key: str) -> None:
+        """Expect no event for this key any more (its upload failed)."""
+        with self._changed:
+            self.expected = {event for event in self.expected if event[:2] != (bucket, key)}
             self._changed.notify_all()
 
     def _draw(self, line: str | None) -> None:
@@ -64,6 +91,10 @@ class Progress:
         if self._live:
             print(file=self._stream)
         return len(self.settled) == len(self.expected)
+
+
+def _skipped(settlement: Settlement, key: str) -> bool:
+    return record_outcome(settlement, key)[0] in _SKIPS
 
 
 def _summary(settlement: Settlement, key: str) -> str:
@@ -113,25 +144,35 @@ class InputReport:
     duration_ms: float
     outputs: list[str]
     error: Any
+    duplicates: int = 0  # later deliveries of the same event, skipped by the handler
 
 
 def input_reports(
     uploads: list[Upload],
     bucket: str,
-    settled: dict[tuple[str, str, str], Settlement],
+    progress: Progress,
     local_outputs: dict[str, Path],
+    not_settled_because: str = "no event arrived before the idle timeout",
 ) -> list[InputReport]:
+    """One report per (input, function) it triggers; one per input that triggers nothing."""
     reports = []
     for upload in uploads:
+        if upload.not_uploaded:
+            reports.append(_unsettled(upload, bucket, NOT_UPLOADED, upload.not_uploaded))
+            continue
+        if not upload.functions:
+            reason = "no S3 event of template.yaml matches this key (filters are case-sensitive)"
+            reports.append(_unsettled(upload, bucket, NOT_TRIGGERED, reason))
+            continue
         for function in upload.functions:
-            settlement = settled.get((bucket, upload.key, function))
-            outputs: list[str] = []
+            event_id = (bucket, upload.key, function)
+            settlement = progress.settled.get(event_id)
             if settlement is None:  # never settled: say so rather than drop it
-                outcome, error = FAILED, {"errorType": "NotSettled"}
-                attempts, duration_ms = 0, 0.0
-            else:
-                outcome, outputs, error = record_outcome(settlement, upload.key)
-                attempts, duration_ms = settlement.attempts, settlement.duration_ms
+                reports.append(
+                    _unsettled(upload, bucket, NOT_SETTLED, not_settled_because, function)
+                )
+                continue
+            outcome, outputs, error = record_outcome(settlement, upload.key)
             reports.append(
                 InputReport(
                     path=str(upload.path),
@@ -139,13 +180,35 @@ def input_reports(
                     key=upload.key,
                     function=function,
                     outcome=outcome,
-                    attempts=attempts,
-                    duration_ms=round(duration_ms, 1),
+                    attempts=settlement.attempts,
+                    duration_ms=round(settlement.duration_ms, 1),
                     outputs=[str(local_outputs.get(key, key)) for key in outputs],
                     error=error,
+                    duplicates=progress.duplicates.get(event_id, 0),
                 )
             )
     return reports
+
+
+def _unsettled(
+    upload: Upload, bucket: str, outcome: str, reason: str, function: str = "-"
+) -> InputReport:
+    """The report of an input that has no settlement: the reason stands in the error."""
+    return InputReport(
+        path=str(upload.path),
+        bucket=bucket,
+        key=upload.key,
+        function=function,
+        outcome=outcome,
+        attempts=0,
+        duration_ms=0.0,
+        outputs=[],
+        error=reason,
+    )
+
+
+# Outcomes that make a run's exit status non-zero: the input has no result or error report.
+UNFINISHED = frozenset({FAILED, NOT_SETTLED, NOT_UPLOADED})
 
 
 def _outputs_cell(outputs: list[str]) -> str:
@@ -180,6 +243,11 @@ def write_report(reports: list[InputReport], path: Path) -> None:
     document = {
         "inputs": [asdict(r) for r in reports],
         "failed": sum(r.outcome == FAILED for r in reports),
+        "unfinished": sum(r.outcome in UNFINISHED for r in reports),
+        "duplicates": sum(r.duplicates for r in reports),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # Written whole or not at all: an interrupted write never leaves half a report.
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)

@@ -53,6 +53,7 @@ class Upload:
     path: Path
     key: str
     functions: tuple[str, ...]  # logical ids whose S3 filters match: the events to wait for
+    not_uploaded: str | None = None  # why the file could not be read or uploaded
 
 
 def upload_bucket(stack: Stack) -> BucketSpec:
@@ -87,43 +88,68 @@ def triggered_functions(
     )
 
 
-def _files(path: Path) -> list[tuple[Path, PurePosixPath]]:
-    """Files under path (or path itself), each with its path relative to the argument."""
-    if path.is_file():
+def _files(path: Path, excluded: tuple[Path, ...] = ()) -> list[tuple[Path, PurePosixPath]]:
+    """Files under path (or path itself), each with its path relative to the argument.
+
+    Hidden entries and anything under an excluded folder (the run's own output) are left out;
+    a link that leads nowhere is kept, so that it is reported rather than lost.
+    """
+    if not path.is_dir():
         return [(path, PurePosixPath(path.name))]
-    return [
-        (file, PurePosixPath(file.relative_to(path).as_posix()))
-        for file in sorted(path.rglob("*"))
-        if file.is_file() and not any(part.startswith(".") for part in file.relative_to(path).parts)
-    ]
+    files = []
+    for file in sorted(path.rglob("*")):
+        relative = file.relative_to(path)
+        if any(part.startswith(".") for part in relative.parts) or file.is_dir():
+            continue
+        if any(file.resolve().is_relative_to(folder) for folder in excluded):
+            continue
+        files.append((file, PurePosixPath(relative.as_posix())))
+    return files
+
+
+@dataclass
+class UploadPlan:
+    uploads: list[Upload]  # every file that is uploaded, or failed to be read
+    unrouted: list[Path]  # neither an image nor a CSV: not uploaded
 
 
 def plan_uploads(
-    paths: Iterable[Path], stack: Stack, prefix: str | None = None
-) -> tuple[list[Upload], list[Path]]:
+    paths: Iterable[Path],
+    stack: Stack,
+    prefix: str | None = None,
+    excluded: Iterable[Path] = (),
+) -> UploadPlan:
     """The uploads for these files, and the files that have no route (neither image nor CSV)."""
     bucket = upload_bucket(stack)
     functions = stack.functions()
-    uploads: list[Upload] = []
-    unrouted: list[Path] = []
+    skip = tuple(folder.resolve() for folder in excluded)
+    plan = UploadPlan([], [])
     for path in paths:
-        for file, relative in _files(path):
+        for file, relative in _files(path, skip):
             if prefix is not None:
                 key_prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
+                kind: str | None = "given"
             else:
-                kind = file_kind(file)
+                try:
+                    kind = file_kind(file)
+                except OSError as error:
+                    key = f"{relative}"
+                    reason = f"cannot read {file}: {error.strerror or error}"
+                    plan.uploads.append(Upload(file, key, (), not_uploaded=reason))
+                    continue
                 if kind is None:
-                    unrouted.append(file)
+                    plan.unrouted.append(file)
                     continue
                 key_prefix = IMAGE_PREFIX if kind == "image" else CSV_PREFIX
             key = f"{key_prefix}{relative}"
-            uploads.append(
+            plan.uploads.append(
                 Upload(file, key, triggered_functions(functions, bucket.logical_id, key))
             )
-    keys = [upload.key for upload in uploads]
+    keys = [upload.key for upload in plan.uploads]
     if len(set(keys)) != len(keys):
-        raise ValueError("two inputs map to the same key; pass them in separate runs")
-    return uploads, unrouted
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        raise ValueError(f"two inputs map to the same key {twice[0]}; pass them in separate runs")
+    return plan
 
 
 # ---------------------------------------------------------------- events (for `invoke`)

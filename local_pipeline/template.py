@@ -293,5 +293,37 @@ class Stack:
         return specs
 
 
+def check_parameter_overrides(template: dict[str, Any], overrides: dict[str, str]) -> None:
+    """Refuse what CloudFormation would refuse: unknown names and values outside the rules."""
+    declared = template.get("Parameters", {})
+    for name, value in overrides.items():
+        if name not in declared:
+            known = ", ".join(sorted(declared))
+            raise TemplateError(f"parameter {name!r} is not in template.yaml; it has {known}")
+        rules = declared[name]
+        if rules.get("Type", "String") == "Number":
+            try:
+                number = float(value)
+            except ValueError:
+                raise TemplateError(f"parameter {name} must be a number, got {value!r}") from None
+            low, high = rules.get("MinValue"), rules.get("MaxValue")
+            if (low is not None and number < float(low)) or (
+                high is not None and number > float(high)
+            ):
+                raise TemplateError(f"parameter {name}={value} is outside its range {low}..{high}")
+        allowed = rules.get("AllowedValues")
+        if allowed is not None and value not in [str(v) for v in allowed]:
+            choices = ", ".join(str(v) for v in allowed)
+            raise TemplateError(f"parameter {name}={value!r} must be one of: {choices}")
+        pattern = rules.get("AllowedPattern")
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise TemplateError(f"parameter {name}={value!r} does not match {pattern}")
+        length = len(value)
+        if length < int(rules.get("MinLength", 0)) or length > int(rules.get("MaxLength", length)):
+            raise TemplateError(f"parameter {name}={value!r} has a length outside its bounds")
+
+
 def load_stack(**kwargs: Any) -> Stack:
-    return Stack(load_template(), **kwargs)
+    template = load_template()
+    check_parameter_overrides(template, kwargs.get("parameter_overrides") or {})
+    return Stack(template, **kwargs)

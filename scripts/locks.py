@@ -171,11 +171,28 @@ def check_lock(lock: Lock, root: Path = ROOT) -> list[str]:
     path = root / lock.output
     if not path.exists():
         return [f"missing: {lock.output}"]
+    return differences(path.read_text(), _compile_copy(lock, root))
+
+
+def _compile_copy(lock: Lock, root: Path, *, upgrade: bool = False) -> str:
+    """The text `lock` compiles to now; the lock file itself is left as it is."""
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "requirements.txt"
-        shutil.copyfile(path, fresh)  # the existing pins are the preferred versions
-        compile_lock(lock, root, fresh)
-        return differences(path.read_text(), fresh.read_text())
+        if (root / lock.output).exists():  # the existing pins are the preferred versions
+            shutil.copyfile(root / lock.output, fresh)
+        compile_lock(lock, root, fresh, upgrade=upgrade)
+        return fresh.read_text()
+
+
+def update_lock(lock: Lock, root: Path = ROOT, *, upgrade: bool = False) -> bool:
+    """Re-compile `lock` in place; True if it changed. An unchanged lock keeps its mtime, so
+    make does not rebuild the environments that install it."""
+    text = _compile_copy(lock, root, upgrade=upgrade)
+    path = root / lock.output
+    if path.exists() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,11 +205,15 @@ def main(argv: list[str] | None = None) -> int:
             # In the order of their constraints; each phase in parallel, since uv spends most
             # of its time waiting on the index.
             rest = [lock for lock in LOCKS if lock not in (*LAYERS, DEV)]
+            changed: dict[Lock, bool] = {}
             for phase in (LAYERS, [DEV], rest):
                 with ThreadPoolExecutor(len(phase)) as pool:
-                    list(pool.map(lambda lock: compile_lock(lock, upgrade=args.upgrade), phase))
+                    updated = pool.map(lambda k: update_lock(k, upgrade=args.upgrade), phase)
+                    changed.update(zip(phase, updated, strict=True))
             for lock in LOCKS:
-                print(f"locked {lock.output}: {len(pins((ROOT / lock.output).read_text()))} pins")
+                count = len(pins((ROOT / lock.output).read_text()))
+                state = "re-compiled" if changed[lock] else "unchanged"
+                print(f"{lock.output}: {state}, {count} pins")
             return 0
         with ThreadPoolExecutor(len(LOCKS)) as pool:
             results = list(pool.map(check_lock, LOCKS))

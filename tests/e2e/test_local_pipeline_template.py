@@ -165,10 +165,31 @@ def test_provisioned_notifications_mirror_the_template(local: Stack) -> None:
 def test_unrouted_files_are_reported(tmp_path: Path, local: Stack) -> None:
     (tmp_path / "readme.txt").write_text("hello")
     (tmp_path / "photo.jpeg").write_bytes(b"\xff\xd8\xff\xe0not really")
-    uploads, unrouted = plan_uploads([tmp_path], local)
-    assert [(u.key, u.functions) for u in uploads] == [
+    plan = plan_uploads([tmp_path], local)
+    assert [(u.key, u.functions) for u in plan.uploads] == [
         ("images/photo.jpeg", ("ImageProcessorFunction",))
     ]
-    assert unrouted == [tmp_path / "readme.txt"]
-    forced, _ = plan_uploads([tmp_path / "readme.txt"], local, prefix="csv")
+    assert plan.unrouted == [tmp_path / "readme.txt"]
+    forced = plan_uploads([tmp_path / "readme.txt"], local, prefix="csv").uploads
     assert [(u.key, u.functions) for u in forced] == [("csv/readme.txt", ())]
+
+
+def test_the_runs_own_output_folder_is_never_an_input(tmp_path: Path, local: Stack) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    (tmp_path / "out" / "upload" / "summaries").mkdir(parents=True)
+    (tmp_path / "out" / "upload" / "summaries" / "a.csv").write_text("x\n1\n")
+    plan = plan_uploads([tmp_path], local, excluded=[tmp_path / "out"])
+    assert [u.key for u in plan.uploads] == ["csv/a.csv"]
+
+
+def test_an_unreadable_file_is_an_input_that_failed_not_a_crash(
+    tmp_path: Path, local: Stack
+) -> None:
+    (tmp_path / "good.csv").write_text("x\n1\n")
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    plan = plan_uploads([tmp_path], local)
+    by_key = {u.key: u for u in plan.uploads}
+    assert by_key["csv/good.csv"].not_uploaded is None
+    assert by_key["gone.csv"].not_uploaded == (
+        f"cannot read {tmp_path / 'gone.csv'}: No such file or directory"
+    )
