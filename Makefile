@@ -96,8 +96,23 @@ typecheck: $(VENV)/.installed
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy image_processor
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy csv_summarizer
 
-pytest: $(VENV)/.installed $(UV_VENV)/.installed
+pytest: $(VENV)/.installed $(UV_VENV)/.installed browser
 	$(PY) -m pytest --ignore=tests/build
+
+# The results page is tested in a real headless browser (tests/e2e/test_results_page.py):
+# Chromium and its WebDriver. As root on Debian/Ubuntu (CI) they are installed when missing.
+.PHONY: browser
+browser:
+	@if ! { command -v chromium || command -v google-chrome; } >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium and chromium-driver for the results-page test"; \
+			apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+				|| { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }; \
+		else \
+			echo "the results-page test needs Chromium and chromedriver: sudo apt-get install chromium chromium-driver"; \
+			exit 1; \
+		fi; \
+	fi
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint

@@ -43,7 +43,9 @@ from local_pipeline.emulator import (
 from local_pipeline.report import (
     FAILED,
     UNFINISHED,
+    InputReport,
     Progress,
+    bucket_folder,
     download_outputs,
     format_table,
     input_reports,
@@ -60,6 +62,8 @@ from local_pipeline.routing import (
     with_identities,
 )
 from local_pipeline.template import Stack, TemplateError, load_stack
+
+SERVE_TITLE = "Local pipeline (serve)"
 
 
 class UsageError(Exception):
@@ -109,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=[common], help="keep the pipeline running")
     serve.add_argument("--port", type=int, default=0, help="emulator port (default: a free one)")
+    serve.add_argument(
+        "--out", type=Path, default=Path("out"), help="where the results page and its files go"
+    )
     serve.set_defaults(command=serve_command)
 
     invoke = commands.add_parser(
@@ -343,10 +350,15 @@ def _finish_run(
 
 # ---------------------------------------------------------------- serve
 def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file; give a folder for the results page")
     with Emulator(args.endpoint_url, stack.region, args.port) as emulator:
-        deployment = provision(stack, emulator.client("s3"), emulator.client("sqs"))
-        with _dispatcher(stack, deployment, emulator, env_vars, _print_settlement, None):
+        s3 = emulator.client("s3")
+        deployment = provision(stack, s3, emulator.client("sqs"))
+        page = LivePage(s3, deployment, args.out)
+        with _dispatcher(stack, deployment, emulator, env_vars, page.settle, None):
             _print_banner(stack, deployment, emulator.endpoint_url)
+            print(f"Results page (updated as events settle): {page.path}\n", flush=True)
             # Explicit handlers: a shell may start us with SIGINT ignored, and TERM should
             # stop as cleanly as Ctrl-C.
             stop = threading.Event()
@@ -356,6 +368,64 @@ def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, An
             print("\nstopping...")
     print("stopped")
     return 0
+
+
+class LivePage:
+    """`serve`'s results page: each settled event's input and outputs downloaded, re-rendered."""
+
+    def __init__(self, s3: Any, deployment: Deployment, out: Path) -> None:
+        self.s3 = s3
+        self.folders = {b.name: bucket_folder(b) for b in deployment.buckets.values()}
+        self.out = out
+        self.path = write_results_page([], out, Path.cwd(), title=SERVE_TITLE)
+        self.reports: dict[tuple[str, str], InputReport] = {}
+        self._lock = threading.Lock()
+
+    def settle(self, settlement: Settlement) -> None:
+        try:
+            with self._lock:
+                for bucket, key in named_objects(settlement.event):
+                    self._record(settlement, bucket, key)
+                write_results_page(list(self.reports.values()), self.out, Path.cwd(), SERVE_TITLE)
+        except (OSError, BotoCoreError, ClientError) as error:  # the page waits for the next
+            print(f"results page not updated: {error}", flush=True)
+        _print_settlement(settlement)  # after the page: what the line says is on it
+
+    def _record(self, settlement: Settlement, bucket: str, key: str) -> None:
+        outcome, outputs, error = record_outcome(settlement, key)
+        earlier = self.reports.get((key, settlement.function))
+        if earlier is not None and outcome in ("skipped_duplicate", "skipped_stale"):
+            earlier.duplicates += 1  # the earlier event's outcome stands
+            return
+        original = self._download(bucket, key)
+        local = [self._download_anywhere(output) for output in outputs]
+        self.reports[(key, settlement.function)] = InputReport(
+            path=str(original) if original else f"s3://{bucket}/{key}",
+            bucket=bucket,
+            key=key,
+            function=settlement.function,
+            outcome=outcome,
+            attempts=settlement.attempts,
+            duration_ms=round(settlement.duration_ms, 1),
+            outputs=[str(path) for path in local if path],
+            error=error,
+        )
+
+    def _download(self, bucket: str, key: str) -> Path | None:
+        target = self.out / self.folders.get(bucket, bucket) / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.s3.download_file(bucket, key, str(target))
+        except ClientError:
+            return None
+        return target
+
+    def _download_anywhere(self, key: str) -> Path | None:
+        for bucket in self.folders:
+            path = self._download(bucket, key)
+            if path:
+                return path
+        return None
 
 
 def _print_settlement(settlement: Settlement) -> None:

@@ -115,13 +115,18 @@ def record_outcome(settlement: Settlement, key: str) -> tuple[str, list[str], An
     return "no_record", [], "the response has no record for this key"
 
 
+def bucket_folder(bucket: BucketSpec) -> str:
+    """The local folder of a bucket's objects: UploadBucket -> upload."""
+    return bucket.logical_id.removesuffix("Bucket").lower()
+
+
 def download_outputs(
     s3: Any, buckets: list[BucketSpec], inputs: set[tuple[str, str]], out_dir: Path
 ) -> dict[str, Path]:
     """Every object that is not an input, to out_dir/<bucket role>/<key>; by key."""
     local: dict[str, Path] = {}
     for bucket in buckets:
-        role = bucket.logical_id.removesuffix("Bucket").lower()  # UploadBucket -> upload
+        role = bucket_folder(bucket)
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
             for obj in page.get("Contents", []):
                 if (bucket.name, obj["Key"]) in inputs:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from local_pipeline.template import ROOT
 from tests.e2e.inputs import mixed_csv
@@ -30,9 +31,10 @@ def _wait_for(lines: queue.Queue[str], pattern: str, seen: list[str], timeout_s:
     raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
 
 
-def test_serve_processes_uploads_and_stops_on_ctrl_c() -> None:
+def test_serve_processes_uploads_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_pipeline", "serve"],
+        [sys.executable, "-m", "local_pipeline", "serve", "--out", str(out)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -59,6 +61,35 @@ def test_serve_processes_uploads_and_stops_on_ctrl_c() -> None:
         summary = s3.get_object(Bucket=UPLOAD_BUCKET, Key="summaries/live upload.csv.json")
         assert b'"rows": 4' in summary["Body"].read()
         assert any('"service":"csv-summarizer"' in line for line in seen)  # logs streamed
+        page = (out / "index.html").read_text()
+        assert "csv/live upload.csv" in page and "4 rows" in page  # the live results page
+
+        # A second consumer of the same queues would hang: `run` refuses at once instead.
+        (tmp_path / "t.csv").write_bytes(mixed_csv(2))
+        refused = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "local_pipeline",
+                "run",
+                str(tmp_path / "t.csv"),
+                "--endpoint-url",
+                endpoint,
+                "--out",
+                str(tmp_path / "run-out"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr.strip() == (
+            "error: another process (a `serve`?) already consumes the events of "
+            f"CsvSummarizerFunction at {endpoint}; upload to it directly, or stop it before "
+            "`run --endpoint-url`"
+        )
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
