@@ -2,7 +2,7 @@
 
 Thin handler: parse the event, guard against recursion, skip duplicates, stream the object
 through the pure summarizer (summarize.py) and write the summary under summaries/ in the
-same bucket. See DESIGN.md section 3.
+same bucket. The outcome contract is in the README ("What the stack does").
 """
 
 from __future__ import annotations

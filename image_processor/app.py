@@ -1,7 +1,8 @@
 """ImageProcessorFunction: five variants of each image uploaded under images/.
 
 Thin handler: parse the event, skip duplicates, fetch, call the pure imaging core
-(variants.py), write the variants and then the manifest. See DESIGN.md section 3.
+(variants.py), write the variants and then the manifest. The outcome contract is in the
+README ("What the stack does").
 """
 
 from __future__ import annotations

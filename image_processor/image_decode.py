@@ -13,7 +13,7 @@ Every failure caused by the bytes becomes an ``ImageRejected`` with a reason cod
 
 ``draft()`` is deliberately not used: four of the five variants need full resolution, so a
 reduced-scale decode would mean a second decode for the thumbnail, which costs more than
-resizing the already-decoded image (see DESIGN.md section 6).
+resizing the already-decoded image (measured in bench/RESULTS.md).
 """
 
 from __future__ import annotations
