@@ -126,16 +126,18 @@ def plan_uploads(
     plan = UploadPlan([], [])
     for path in paths:
         for file, relative in _files(path, skip):
+            if file.exists() and not file.is_file():  # a FIFO or a device would block
+                reason = f"cannot read {file}: not a regular file"
+                plan.uploads.append(Upload(file, str(relative), (), not_uploaded=reason))
+                continue
             if prefix is not None:
                 key_prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
-                kind: str | None = "given"
             else:
                 try:
                     kind = file_kind(file)
                 except OSError as error:
-                    key = f"{relative}"
                     reason = f"cannot read {file}: {error.strerror or error}"
-                    plan.uploads.append(Upload(file, key, (), not_uploaded=reason))
+                    plan.uploads.append(Upload(file, str(relative), (), not_uploaded=reason))
                     continue
                 if kind is None:
                     plan.unrouted.append(file)

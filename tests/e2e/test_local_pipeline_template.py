@@ -3,6 +3,7 @@ and the S3 notifications it provisions from that reading."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +188,15 @@ def test_an_unreadable_file_is_an_input_that_failed_not_a_crash(
 ) -> None:
     (tmp_path / "good.csv").write_text("x\n1\n")
     (tmp_path / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    os.mkfifo(tmp_path / "pipe.csv")  # opening it would block the run forever
     plan = plan_uploads([tmp_path], local)
     by_key = {u.key: u for u in plan.uploads}
     assert by_key["csv/good.csv"].not_uploaded is None
     assert by_key["gone.csv"].not_uploaded == (
         f"cannot read {tmp_path / 'gone.csv'}: No such file or directory"
     )
+    assert by_key["pipe.csv"].not_uploaded == (
+        f"cannot read {tmp_path / 'pipe.csv'}: not a regular file"
+    )
+    forced = plan_uploads([tmp_path / "pipe.csv"], local, prefix="csv").uploads
+    assert forced[0].not_uploaded == f"cannot read {tmp_path / 'pipe.csv'}: not a regular file"
