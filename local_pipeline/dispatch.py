@@ -277,6 +277,8 @@ class Dispatcher:
             try:
                 self._consume_one(invoker, queue_url)
             except Exception:  # keep consuming: one bad message must not stall the others
+                if self._stop.is_set():  # a sandbox stopped under an abandoned invocation
+                    return
                 traceback.print_exc()
                 self._stop.wait(1)
 

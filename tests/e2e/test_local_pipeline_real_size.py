@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -131,32 +130,45 @@ def test_a_flaky_endpoint_is_survived_and_every_input_settles(small_inputs: Path
 
 @pytest.mark.slow
 def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path: Path):
-    (small_inputs / "slow.png").write_bytes(_noise_png(2000))  # still settling at Ctrl-C
+    """Ctrl-C while one input is still being fetched (its GET is held for a minute)."""
+    (small_inputs / "zzz-slow.csv").write_bytes(mixed_csv(5))
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local_pipeline",
-            "run",
-            str(small_inputs),
-            "--out",
-            str(out),
-            "--report",
-            str(out / "report.json"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "S3 emulator at" in line:
-            break
-    time.sleep(1.5)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+
+    def hold_the_slow_get(method: str, path: str) -> str | None:
+        return "latency" if method == "GET" and path.endswith("/csv/zzz-slow.csv") else None
+
+    with (
+        running_moto() as endpoint,
+        FaultProxy(endpoint, rate=0.0, latency_s=(60, 60), forced=hold_the_slow_get) as proxy,
+    ):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local_pipeline",
+                "run",
+                str(small_inputs),
+                "--endpoint-url",
+                proxy.url,
+                "--out",
+                str(out),
+                "--report",
+                str(out / "report.json"),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:  # the five others settle; zzz-slow.csv cannot
+            seen.append(line)
+            if "[5/6]" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        rest, stderr = process.communicate(timeout=60)
+    stdout = "".join(seen) + rest
     assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stdout + stderr
     assert stderr.strip().splitlines()[-1] == (
@@ -164,9 +176,10 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
     )
     report = _report(out / "report.json")
     assert len(report) == 6
-    slow = report["images/slow.png"]
+    slow = report.pop("csv/zzz-slow.csv")
     assert (slow["outcome"], slow["error"]) == (
         "not_settled",
         "interrupted (Ctrl-C) before it settled",
     )
+    assert {entry["outcome"] for entry in report.values()} == {"results"}
     assert (out / "index.html").exists()
