@@ -83,7 +83,8 @@ def _load_json(path: Path) -> Any:
 def _share(part: int | None, whole: int | None) -> str | None:
     if not part or not whole:
         return None
-    return f"{100 * part / whole:.0f}%"
+    percent = 100 * part / whole
+    return "<1%" if percent < 1 else f"{percent:.0f}%"
 
 
 def _image_entry(entry: Entry, outputs: list[Path], source: Path, page_dir: Path) -> None:
