@@ -4,7 +4,8 @@ Every failure caused by the bytes becomes an ``ImageRejected`` with a reason cod
 
 1. sniff the format from the leading bytes (never from a file name) and check the allow-list;
 2. ``Image.open(..., formats=allowed)`` reads only the header; the pixel count is checked
-   against ``max_pixels`` before any pixel is decoded. Pillow's ``DecompressionBombWarning``
+   against ``max_pixels`` before any pixel is decoded. Pillow's own bomb threshold is set to
+   ``max_pixels`` (the only pixel limit), and its ``DecompressionBombWarning``
    is raised as an error;
 3. ``load()`` decodes once. ``LOAD_TRUNCATED_IMAGES`` is never set, so a short file fails;
 4. the pixel mode is normalised (16-bit scaled, CMYK converted through its ICC profile,
@@ -376,6 +377,9 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
     _check_container(sniffed, data)
 
     notes: list[str] = []
+    # MaxImagePixels is the only pixel limit: Pillow's own bomb check (89.5 MP by default)
+    # would otherwise reject images that the stack's parameter allows.
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
     try:
         with warnings.catch_warnings():
             # Pillow's UserWarnings about malformed metadata are noise: metadata is dropped.

@@ -68,11 +68,20 @@ def test_pixel_limit_is_checked_from_the_header_before_decoding() -> None:
     assert make_variants(fx.photo_jpeg((10, 10)), small).source_width == 10
 
 
-def test_decompression_bomb_warning_is_an_error() -> None:
-    # Above Pillow's own warning threshold (~89.5 MP) but under our raised limit.
+def test_a_raised_pixel_limit_is_the_only_one() -> None:
+    # 100 MP: above Pillow's default bomb threshold (~89.5 MP), under a raised limit. It
+    # passes the pixel check and fails only because the header carries no pixel data.
     error = rejection(fx.bomb_png(10_000, 10_000), ImageLimits(max_pixels=200_000_000))
+    assert error.reason in ("corrupt", "truncated"), error
+    over = rejection(fx.bomb_png(15_000, 15_000), ImageLimits(max_pixels=200_000_000))
+    assert over.reason == "too_many_pixels" and "200000000" in over.message
+
+
+def test_decompression_bomb_warning_is_an_error_at_the_limit() -> None:
+    # Pillow's own check runs at MaxImagePixels, and its warning is an error.
+    error = rejection(fx.photo_jpeg((40, 30)), ImageLimits(max_pixels=1000, threads=1))
     assert error.reason == "too_many_pixels"
-    assert "decompression bomb" in error.message
+    assert "decompression bomb" in error.message and "1000" in error.message
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
