@@ -40,9 +40,16 @@ def _big_csv(target_bytes: int) -> bytes:
     return (header + "".join(rows)).encode()
 
 
-def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _run_command(inputs: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "local_pipeline", "run", str(inputs),
+        "--out", str(out), "--report", str(out / "report.json"), *extra,
+    ]  # fmt: skip
+
+
+def _run(inputs: Path, out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "local_pipeline", "run", *args],
+        _run_command(inputs, out, *extra),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -66,7 +73,7 @@ def test_files_uploaded_in_parts_are_reported_once_with_their_real_outcome(tmp_p
     assert all(p.stat().st_size > MULTIPART_THRESHOLD for p in inputs.iterdir())
     out = tmp_path / "out"
 
-    completed = _run(str(inputs), "--out", str(out), "--report", str(out / "report.json"))
+    completed = _run(inputs, out)
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = _report(out / "report.json")
@@ -109,15 +116,7 @@ def test_a_flaky_endpoint_is_survived_and_every_input_settles(small_inputs: Path
         running_moto() as endpoint,
         FaultProxy(endpoint, rate=0.2, seed=11, kinds=("slowdown_503", "internal_500")) as proxy,
     ):
-        completed = _run(
-            str(small_inputs),
-            "--endpoint-url",
-            proxy.url,
-            "--out",
-            str(out),
-            "--report",
-            str(out / "report.json"),
-        )
+        completed = _run(small_inputs, out, "--endpoint-url", proxy.url)
         injected = sum(proxy.injected.values())
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "Traceback" not in completed.stdout + completed.stderr
@@ -142,19 +141,7 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
         FaultProxy(endpoint, rate=0.0, latency_s=(60, 60), forced=hold_the_slow_get) as proxy,
     ):
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local_pipeline",
-                "run",
-                str(small_inputs),
-                "--endpoint-url",
-                proxy.url,
-                "--out",
-                str(out),
-                "--report",
-                str(out / "report.json"),
-            ],
+            _run_command(small_inputs, out, "--endpoint-url", proxy.url),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
