@@ -1,0 +1,141 @@
+"""Imports only run downwards, as the README's layout says; a cycle is a failure.
+
+- the pure cores import the standard library, their own modules and their imaging or
+  columnar library: never boto3, botocore or the runtime;
+- the runtime (pipeline_runtime) imports no function code and nothing of the local runner;
+- each handler imports its own core and the runtime, and nothing of the other function;
+- the local runner imports no handler, core or runtime module: it loads handlers by the
+  template's Handler and CodeUri, as Lambda does.
+
+Read from the source with ast (every import statement, at any depth), not by importing.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+RUNTIME_DIR = ROOT / "layers" / "runtime" / "pipeline_runtime"
+FUNCTIONS = {
+    "image_processor": frozenset({"PIL", "pillow_heif"}),
+    "csv_summarizer": frozenset({"pyarrow"}),
+}
+RUNTIME_LIBRARIES = frozenset(
+    {"boto3", "botocore", "tenacity", "urllib3", "aws_lambda_powertools", "pipeline_runtime"}
+)
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level names of everything a module imports (relative imports excluded)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _modules(folder: Path) -> dict[str, Path]:
+    return {path.stem: path for path in sorted(folder.glob("*.py"))}
+
+
+def _core_modules(function: str) -> dict[str, Path]:
+    return {n: p for n, p in _modules(ROOT / function).items() if n != "app"}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_cores_import_only_their_own_modules_and_their_library(function):
+    core = _core_modules(function)
+    assert core
+    for name, path in core.items():
+        foreign = _imports(path) - STDLIB - set(core) - FUNCTIONS[function]
+        assert foreign == set(), f"{function}/{name}.py imports {sorted(foreign)}"
+
+
+def test_the_runtime_imports_no_function_code_and_no_local_runner():
+    function_modules = {n for f in FUNCTIONS for n in _modules(ROOT / f)}
+    for name, path in _modules(RUNTIME_DIR).items():
+        imported = _imports(path)
+        assert not imported & function_modules, f"pipeline_runtime/{name}.py: {imported}"
+        assert not imported - STDLIB - RUNTIME_LIBRARIES, f"pipeline_runtime/{name}.py"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_handler_imports_its_core_and_the_runtime_only(function):
+    allowed = STDLIB | set(_core_modules(function)) | {"pipeline_runtime"}
+    foreign = _imports(ROOT / function / "app.py") - allowed
+    assert foreign == set(), f"{function}/app.py imports {sorted(foreign)}"
+
+
+def test_the_local_runner_imports_no_handler_core_or_runtime():
+    product = {n for f in FUNCTIONS for n in _modules(ROOT / f)} | {"pipeline_runtime"}
+    for name, path in _modules(ROOT / "local_pipeline").items():
+        assert not _imports(path) & product, f"local_pipeline/{name}.py"
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle in graph (module -> modules of the same package), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def _package_graph(folder: Path, package: str | None = None) -> dict[str, set[str]]:
+    modules = _modules(folder)
+    graph = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                inner = parts[1] if package and parts[0] == package and len(parts) > 1 else None
+                targets.add(inner or parts[0])
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    targets.add(parts[1] if package and parts[0] == package else parts[0])
+        graph[name] = targets & set(modules) - {name}
+    return graph
+
+
+@pytest.mark.parametrize(
+    ("folder", "package"),
+    [
+        ("image_processor", None),
+        ("csv_summarizer", None),
+        ("layers/runtime/pipeline_runtime", "pipeline_runtime"),
+        ("local_pipeline", "local_pipeline"),
+    ],
+)
+def test_no_module_imports_another_in_a_cycle(folder, package):
+    graph = _package_graph(ROOT / folder, package)
+    assert len(graph) > 1
+    assert _cycle(graph) is None, _cycle(graph)
+
+
+def test_the_cycle_finder_finds_one():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
