@@ -25,7 +25,13 @@ from pipeline_runtime.s3io import ObjectStore
 from summarize import CsvLimits, CsvRejected, error_report_key, summarize, summary_key
 
 CONFIG = CsvSummarizerConfig.from_env()
-LIMITS = CsvLimits(max_field_bytes=CONFIG.max_field_bytes)
+# MaxCsvBytes bounds the bytes summarized, not only the bytes stored: a small .csv.gz that
+# inflates past it gets an error report on the first attempt, never a timeout and retries.
+LIMITS = CsvLimits(
+    max_field_bytes=CONFIG.max_field_bytes,
+    max_bytes=CONFIG.max_csv_bytes,
+    over_max_bytes="reject",
+)
 store = ObjectStore()
 
 

@@ -10,7 +10,7 @@ REASONS: dict[str, str] = {
     "undecodable": "the bytes do not decode in the encoding their BOM declares",
     "field_too_large": "the first record already exceeds the field-size limit",
     "too_many_columns": "the header or first record has more columns than allowed",
-    "too_large": "the object exceeds the size limit (checked by the handler before reading)",
+    "too_large": "the object, stored or decompressed, exceeds the size limit (MaxCsvBytes)",
     "corrupt_gzip": "the object starts like gzip but does not decompress",
     "unparseable": "the CSV reader could not parse even the first block",
 }

@@ -20,7 +20,7 @@ import itertools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,7 +80,10 @@ class CsvLimits:
     whitespace_is_null: bool = True
     max_examples: int = 10
     max_columns: int = 10_000
-    max_bytes: int | None = None  # decompressed input bytes to read; past it: truncated
+    max_bytes: int | None = None  # decompressed input bytes to read; see over_max_bytes
+    # Past max_bytes: "truncate" summarizes what was read and sets truncated; "reject"
+    # raises CsvRejected("too_large"). Either way nothing past the limit is read.
+    over_max_bytes: Literal["truncate", "reject"] = "truncate"
     misfit_tolerance: float = 0.01  # a type holds if >= 99% of non-null values fit it
     quantile_sample: int = 65_536
     top_k: int = 5
@@ -153,6 +156,11 @@ def summarize(stream: BinaryIO, limits: CsvLimits | None = None) -> dict[str, An
     )
     run = _Run(dialect, limits, feed)
     summary = run.execute()
+    if feed.truncated and limits.over_max_bytes == "reject":
+        compressed = " once decompressed" if src.compression else ""
+        raise CsvRejected(
+            "too_large", f"the CSV holds more than {limits.max_bytes} bytes{compressed}"
+        )
     summary["dialect"]["encoding"] = enc.name
     summary["dialect"]["bom"] = enc.bom
     summary["dialect"]["encoding_fallback"] = enc.fallback

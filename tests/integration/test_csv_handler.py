@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -103,6 +104,25 @@ def test_too_large_is_rejected_before_download(aws, csv_fn, monkeypatch):
     (record,) = csv_fn.invoke(event)["records"]
     assert (record["status"], record["detail"]) == ("error_report", "too_large")
     assert gets == []
+
+
+def test_a_gzip_that_inflates_past_the_limit_gets_an_error_report_at_once(aws, csv_fn, monkeypatch):
+    """0.1 MB stored, 40 MB inflated, a 10 MB limit: too_large on the first attempt."""
+    bomb = gzip.compress(b"n\n" + b"1\n" * 20_000_000, compresslevel=9)
+    assert len(bomb) < 200_000
+    module = csv_fn.module
+    monkeypatch.setattr(module, "LIMITS", replace(module.LIMITS, max_bytes=10_000_000))
+    event = upload(aws, BUCKET, "csv/bomb.csv.gz", bomb, "0001")
+    (record,) = csv_fn.invoke(event)["records"]
+    assert (record["status"], record["detail"]) == ("error_report", "too_large")
+    report, _ = _json(aws, "summaries/bomb.csv.gz.error.json")
+    assert report["message"] == "the CSV holds more than 10000000 bytes once decompressed"
+    assert _keys(aws, "summaries/") == ["summaries/bomb.csv.gz.error.json"]
+
+
+def test_the_handler_reads_no_more_than_max_csv_bytes(csv_fn):
+    limits, config = csv_fn.module.LIMITS, csv_fn.module.CONFIG
+    assert (limits.max_bytes, limits.over_max_bytes) == (config.max_csv_bytes, "reject")
 
 
 def test_duplicate_event_is_skipped(aws, csv_fn, monkeypatch):

@@ -326,3 +326,18 @@ def test_max_bytes_truncates():
     data = "a\n" + "".join(f"{i}\n" for i in range(100_000))
     s = run(data, CsvLimits(max_bytes=100_000))
     assert s["truncated"] is True and 0 < s["rows"] < 100_000
+
+
+def test_max_bytes_can_reject_instead_and_counts_decompressed_bytes():
+    data = ("a\n" + "".join(f"{i}\n" for i in range(100_000))).encode()
+    limits = CsvLimits(max_bytes=100_000, over_max_bytes="reject")
+    for body, detail in ((data, ""), (gzip.compress(data), " once decompressed")):
+        with pytest.raises(CsvRejected) as e:
+            run(body, limits)
+        assert (e.value.reason, e.value.message) == (
+            "too_large",
+            f"the CSV holds more than 100000 bytes{detail}",
+        )
+    # Exactly at the limit is within it.
+    exact = run(data, CsvLimits(max_bytes=len(data), over_max_bytes="reject"))
+    assert (exact["rows"], exact["truncated"], exact["bytes"]) == (100_000, False, len(data))
