@@ -714,7 +714,13 @@ def _header(
     counts: dict[int, int] = {}
     for r in data:
         counts[len(r)] = counts.get(len(r), 0) + 1
-    width = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts else len(first)
+    # The most common width of the records that follow; on a tie the first record's (the
+    # header's) width wins, so that the row that matches the header is never the ragged one.
+    width = (
+        max(counts.items(), key=lambda kv: (kv[1], kv[0] == len(first), kv[0]))[0]
+        if counts
+        else len(first)
+    )
     header = _looks_like_header(first, data, nulls)
     if header:
         written = list(first)

@@ -69,6 +69,19 @@ def test_ragged_rows_early_and_late():
     assert col(s, "a")["count"] == 196  # ragged rows are excluded from statistics
 
 
+def test_when_widths_tie_the_headers_width_wins():
+    # One row of each width after the header: 3 (the header's), 2 and 4.
+    s = run("a,b,c\n1,2,3\n4,5\n6,7,8,9\n")
+    assert s["column_count"] == 3
+    assert [c["name"] for c in s["columns"]] == ["a", "b", "c"]
+    ragged = s["issues"]["ragged_rows"]
+    assert (ragged["count"], ragged["first"]) == (
+        2,
+        [{"line": 3, "fields": 2}, {"line": 4, "fields": 4}],
+    )
+    assert (col(s, "a")["count"], col(s, "a")["min"], col(s, "c")["max"]) == (1, 1, 3)
+
+
 def test_ragged_line_numbers_across_blocks_and_quoted_newlines():
     rows = ["a,b", '"multi\nline",1']
     for i in range(20_000):
