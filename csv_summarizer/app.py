@@ -11,7 +11,13 @@ from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.freshness import ensure_needed, ensure_within, put_marker, retire_older
+from pipeline_runtime.idempotency import (
+    Markers,
+    retire_older,
+    skip_if_done,
+    source_metadata,
+    write_result_marker,
+)
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     InputRejected,
@@ -19,7 +25,7 @@ from pipeline_runtime.outcomes import (
     Status,
     error_report,
     process_event,
-    source_metadata,
+    reject_if_too_large,
 )
 from pipeline_runtime.s3io import ObjectStore
 from summarize import CsvLimits, CsvRejected, error_report_key, summarize, summary_key
@@ -35,12 +41,12 @@ LIMITS = CsvLimits(
 store = ObjectStore()
 
 
-def _summary_key(ref: S3ObjectRef) -> str:
-    return summary_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix)
-
-
-def _error_report_key(ref: S3ObjectRef) -> str:
-    return error_report_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix)
+def _markers(ref: S3ObjectRef) -> Markers:
+    """The objects that record a finished record: the summary, else the error report."""
+    return Markers(
+        summary_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix),
+        error_report_key(ref.key, CONFIG.upload_prefix, CONFIG.summary_prefix),
+    )
 
 
 def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
@@ -48,9 +54,9 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
     if ref.key.startswith(CONFIG.summary_prefix) or not ref.key.startswith(CONFIG.upload_prefix):
         logger.warning("Ignoring a key outside the CSV prefix", extra={"key": ref.key})
         return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
-    markers = (_summary_key(ref), _error_report_key(ref))
-    ensure_needed(ref, store, ref.bucket, markers)
-    ensure_within(ref.size, CONFIG.max_csv_bytes)
+    markers = _markers(ref)
+    skip_if_done(ref, store, ref.bucket, markers)
+    reject_if_too_large(ref.size, CONFIG.max_csv_bytes)
 
     try:
         with tracer.provider.in_subsegment("summarize"):
@@ -60,21 +66,19 @@ def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
 
     # A newer upload may have finished while we read: never let its summary be replaced.
     summary["source"] = ref.identity()
-    key = _summary_key(ref)
-    put_marker(ref, store, ref.bucket, markers, summary, source_metadata(ref))
-    retire_older(ref, store, ref.bucket, markers[1])
+    write_result_marker(ref, store, ref.bucket, markers, summary)
+    retire_older(ref, store, ref.bucket, markers.error_report)
     metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
-    return RecordOutcome(Status.RESULTS, [key])
+    return RecordOutcome(Status.RESULTS, [markers.result])
 
 
 def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
-    key = _error_report_key(ref)
-    store.put_json(
-        ref.bucket, key, error_report(ref, rejection, "csv-summarizer"), source_metadata(ref)
-    )
+    markers = _markers(ref)
+    report = error_report(ref, rejection, "csv-summarizer")
+    store.put_json(ref.bucket, markers.error_report, report, source_metadata(ref))
     # An older upload's summary would otherwise still describe this key.
-    retire_older(ref, store, ref.bucket, _summary_key(ref))
-    return key
+    retire_older(ref, store, ref.bucket, markers.result)
+    return markers.error_report
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,12 +12,13 @@ from typing import Any
 
 from pipeline_runtime.config import ImageProcessorConfig
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.freshness import (
-    ensure_current,
-    ensure_needed,
-    ensure_within,
-    put_marker,
+from pipeline_runtime.idempotency import (
+    Markers,
     retire_older,
+    skip_if_done,
+    skip_if_superseded,
+    source_metadata,
+    write_result_marker,
 )
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
@@ -26,7 +27,7 @@ from pipeline_runtime.outcomes import (
     Status,
     error_report,
     process_event,
-    source_metadata,
+    reject_if_too_large,
 )
 from pipeline_runtime.s3io import ObjectStore
 from variants import ImageLimits, ImageRejected, make_variants, output_prefix, parse_background
@@ -48,9 +49,9 @@ def _prefix(ref: S3ObjectRef) -> str:
     return output_prefix(ref.key, CONFIG.upload_prefix)
 
 
-def _markers(prefix: str) -> tuple[str, str]:
+def _markers(prefix: str) -> Markers:
     """The objects that record a finished record: the manifest, else the error report."""
-    return f"{prefix}/{MANIFEST_NAME}", f"{prefix}/{ERROR_REPORT_NAME}"
+    return Markers(f"{prefix}/{MANIFEST_NAME}", f"{prefix}/{ERROR_REPORT_NAME}")
 
 
 def handle_image(ref: S3ObjectRef) -> RecordOutcome:
@@ -60,10 +61,10 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         # A "folder" made in the S3 console: a zero-byte marker, not an image.
         return RecordOutcome(Status.IGNORED, detail="folder marker")
     prefix = _prefix(ref)
-    ensure_needed(ref, store, CONFIG.processed_bucket, _markers(prefix))
-    ensure_within(ref.size, CONFIG.max_image_bytes)
+    skip_if_done(ref, store, CONFIG.processed_bucket, _markers(prefix))
+    reject_if_too_large(ref.size, CONFIG.max_image_bytes)
     data = store.get_bytes(ref)
-    ensure_within(len(data), CONFIG.max_image_bytes)
+    reject_if_too_large(len(data), CONFIG.max_image_bytes)
 
     try:
         with tracer.provider.in_subsegment("make_variants"):
@@ -72,8 +73,9 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         raise InputRejected(exc.reason, exc.message) from exc
 
     # Decoding and encoding take a while: a newer upload may exist by now, and its event
-    # may be writing the variants in another sandbox. Ours must not replace them.
-    ensure_current(ref, store)
+    # may be writing the variants in another sandbox. Skip rather than replace them; the
+    # window left between this check and the writes is in docs/RELIABILITY.md.
+    skip_if_superseded(ref, store)
     metadata = source_metadata(ref)
     written: list[dict[str, Any]] = []
     for variant in result.variants:
@@ -104,11 +106,10 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
 
     # A newer upload may have finished while we worked: never let its manifest be replaced.
     markers = _markers(prefix)
-    manifest_key = markers[0]
     manifest = _manifest(ref, result, written)
-    put_marker(ref, store, CONFIG.processed_bucket, markers, manifest, metadata)
-    retire_older(ref, store, CONFIG.processed_bucket, markers[1])
-    return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [manifest_key])
+    write_result_marker(ref, store, CONFIG.processed_bucket, markers, manifest)
+    retire_older(ref, store, CONFIG.processed_bucket, markers.error_report)
+    return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [markers.result])
 
 
 def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> dict[str, Any]:
@@ -129,12 +130,12 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
 
 
 def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
-    manifest_key, key = _markers(_prefix(ref))
+    markers = _markers(_prefix(ref))
     report = error_report(ref, rejection, "image-processor")
-    store.put_json(CONFIG.processed_bucket, key, report, source_metadata(ref))
+    store.put_json(CONFIG.processed_bucket, markers.error_report, report, source_metadata(ref))
     # An older upload's manifest would otherwise still claim this key's variants.
-    retire_older(ref, store, CONFIG.processed_bucket, manifest_key)
-    return key
+    retire_older(ref, store, CONFIG.processed_bucket, markers.result)
+    return markers.error_report
 
 
 @logger.inject_lambda_context(clear_state=True)

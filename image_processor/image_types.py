@@ -55,7 +55,8 @@ class ImageLimits:
     thumbnail_size: int = 300
     background: tuple[int, int, int] = (255, 255, 255)
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    # Optional second check of the object size (the handler checks HEAD first). None = off.
+    # Optional check of the bytes given (the handler checks the event's size, then the bytes
+    # it read, against MaxImageBytes). None = off.
     max_bytes: int | None = None
     # "keep": embed the source's RGB/gray ICC profile in every output (colours exact, no
     # cost, wide gamut preserved). "srgb": convert pixels to sRGB and embed no profile.

@@ -59,8 +59,9 @@ OBJECTS = {
 ROUTED = sorted(k for k in OBJECTS if k.endswith((".csv", ".csv.gz")) or k.startswith("images/"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def endpoint() -> Iterator[str]:
+    """A fresh emulator holding OBJECTS and no outputs: every test makes its own state."""
     with running_moto() as url:
         s3 = _client(url)
         for name in BUCKETS.values():  # versioned as the template says; no notifications
@@ -97,7 +98,6 @@ def _counts(output: str) -> str:
     return next(line for line in output.splitlines() if " invocation(s): " in line)
 
 
-# The tests run in order: each starts from the state the previous one left.
 def test_dry_run_lists_the_routed_objects_and_writes_nothing(
     endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,6 +160,10 @@ def test_a_second_run_is_all_duplicates_and_writes_nothing(
     endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     s3 = _client(endpoint)
+    assert _backfill(endpoint, tmp_path / "first.json") == 0
+    assert _counts(capsys.readouterr().out) == (
+        f"{len(ROUTED)} invocation(s): 1 error_report, {len(ROUTED) - 1} results"
+    )
     before = _outputs(s3)
     assert _backfill(endpoint, tmp_path / "checkpoint.json") == 0
     out = capsys.readouterr().out

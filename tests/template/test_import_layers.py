@@ -3,6 +3,8 @@
 - the pure cores import the standard library, their own modules and their imaging or
   columnar library: never boto3, botocore or the runtime;
 - the runtime (pipeline_runtime) imports no function code and nothing of the local runner;
+  inside it, data access (s3io) and event parsing (events) import no policy: neither the
+  record loop (outcomes) nor the idempotency protocol;
 - each handler imports its own core and the runtime, and nothing of the other function;
 - the local runner imports no handler, core or runtime module: it loads handlers by the
   template's Handler and CodeUri, as Lambda does.
@@ -64,6 +66,12 @@ def test_the_runtime_imports_no_function_code_and_no_local_runner():
         imported = _imports(path)
         assert not imported & function_modules, f"pipeline_runtime/{name}.py: {imported}"
         assert not imported - STDLIB - RUNTIME_LIBRARIES, f"pipeline_runtime/{name}.py"
+
+
+@pytest.mark.parametrize("module", ["s3io", "events"])
+def test_data_access_and_event_parsing_import_no_policy(module):
+    graph = _package_graph(RUNTIME_DIR, "pipeline_runtime")
+    assert graph[module] <= {"events", "observability"}, graph[module]
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))

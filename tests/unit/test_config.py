@@ -22,9 +22,14 @@ def test_template_sets_exactly_the_variables_the_code_reads(stack, logical_id):
 
 
 @pytest.mark.parametrize("logical_id", sorted(CONFIG_OF))
-def test_template_values_are_valid_config(stack, logical_id):
-    config = CONFIG_OF[logical_id].from_env(stack.function(logical_id).environment)
-    assert config is not None
+def test_template_values_are_valid_config_and_each_is_required(stack, logical_id):
+    environment = stack.function(logical_id).environment
+    config_class = CONFIG_OF[logical_id]
+    assert isinstance(config_class.from_env(environment), config_class)
+    for name in config_class.VARIABLES:
+        without = {k: v for k, v in environment.items() if k != name}
+        with pytest.raises(ConfigError, match=f"environment variable {name} is not set"):
+            config_class.from_env(without)
 
 
 def test_image_config_values(stack):

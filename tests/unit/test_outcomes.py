@@ -5,11 +5,9 @@ from pipeline_runtime.outcomes import (
     RecordOutcome,
     RecordsFailed,
     Status,
-    classify_against_recorded,
-    compare_sequencers,
     error_report,
     process_event,
-    source_metadata,
+    reject_if_too_large,
 )
 
 
@@ -22,52 +20,7 @@ def _event(*keys: str) -> dict:
     }
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        ("0055AED6DCD90281E5", "0055AED6DCD90281E5", 0),
-        ("0055AED6DCD90281E6", "0055AED6DCD90281E5", 1),
-        ("0055AED6DCD90281E5", "0055AED6DCD90281E6", -1),
-        # Different lengths: right-pad with zeros, then compare (AWS's documented rule).
-        ("0055AED6DCD90281E5", "0055AED6DCD90281E500", 0),
-        ("0055AED6DCD90281E6", "0055AED6DCD90281E5FF", 1),
-        ("0055aed6dcd90281e6", "0055AED6DCD90281E5", 1),
-    ],
-)
-def test_compare_sequencers(a, b, expected):
-    assert compare_sequencers(a, b) == expected
-
-
 REF = S3ObjectRef("b", "k", version_id="v2", etag="e2", sequencer="0002")
-
-
-@pytest.mark.parametrize(
-    ("recorded", "expected"),
-    [
-        (None, None),
-        ({}, None),
-        ({"source-sequencer": "0002", "source-etag": "e2"}, Status.DUPLICATE),
-        ({"source-sequencer": "0003"}, Status.STALE),
-        ({"source-sequencer": "0001"}, None),
-        ({"source-version-id": "v2"}, Status.DUPLICATE),
-        ({"source-version-id": "v1"}, None),
-    ],
-)
-def test_classify_against_recorded(recorded, expected):
-    assert classify_against_recorded(REF, recorded) == expected
-
-
-def test_classify_by_etag_without_sequencer_or_version():
-    ref = S3ObjectRef("b", "k", etag="e1")
-    assert classify_against_recorded(ref, {"source-etag": "e1"}) is Status.DUPLICATE
-    assert classify_against_recorded(ref, {"source-etag": "e0"}) is None
-
-
-def test_source_metadata_drops_missing_values():
-    assert source_metadata(S3ObjectRef("b", "k", etag="e", sequencer="s")) == {
-        "source-etag": "e",
-        "source-sequencer": "s",
-    }
 
 
 def test_error_report_shape():
@@ -130,3 +83,14 @@ def test_a_report_that_cannot_be_written_is_a_failure_not_a_drop():
 def test_test_event_does_nothing():
     result = process_event({"Event": "s3:TestEvent"}, pytest.fail, pytest.fail)
     assert result == {"records": []}
+
+
+def test_an_object_over_the_limit_is_rejected_as_too_large():
+    reject_if_too_large(10, 10)
+    reject_if_too_large(None, 10)  # size unknown: the fetch decides
+    with pytest.raises(InputRejected) as info:
+        reject_if_too_large(11, 10)
+    assert (info.value.reason, info.value.message) == (
+        "too_large",
+        "object is 11 bytes; the limit is 10",
+    )

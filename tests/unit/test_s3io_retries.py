@@ -8,9 +8,9 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.s3io import (
+    ObjectChanged,
     ObjectMissing,
     ObjectStore,
-    ObjectSuperseded,
     RetryPolicy,
     is_retryable,
     make_s3_client,
@@ -98,12 +98,12 @@ def test_missing_object_is_reported_as_missing():
         ObjectStore(client, FAST).get_bytes(REF)
 
 
-def test_overwritten_object_is_superseded_not_mixed_up():
+def test_an_overwritten_object_is_reported_as_changed_not_mixed_up():
     client, stub = _stubbed()
     stub.add_client_error(
         "get_object", service_error_code="PreconditionFailed", http_status_code=412
     )
-    with stub, pytest.raises(ObjectSuperseded):
+    with stub, pytest.raises(ObjectChanged):
         ObjectStore(client, FAST).get_bytes(REF)
 
 

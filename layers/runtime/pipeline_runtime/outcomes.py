@@ -3,7 +3,10 @@
 - ``InputRejected`` (corrupt, unsupported, too large, ...): a JSON error report is written
   where the results would have been, logged at ERROR, counted; the function does not raise,
   because a retry cannot help.
-- A duplicate or out-of-date event is skipped with a log line and a metric.
+- A duplicate or out-of-date event is skipped with a log line and a metric (the protocol
+  that decides it is in ``idempotency``). So is an object overwritten since its event
+  (``s3io.ObjectChanged``): the newer upload's own event will come. An object deleted
+  since its event (``s3io.ObjectMissing``) gets an error report, ``source_missing``.
 - Anything else (S3 still failing after retries, a bug) is logged and counted, the other
   records still run, and the invocation raises at the end so that Lambda's async retries
   and then the on-failure queue take over. Nothing is silently dropped.
@@ -20,13 +23,9 @@ from typing import Any
 
 from pipeline_runtime.events import S3ObjectRef, parse_event
 from pipeline_runtime.observability import MetricUnit, logger, metrics
+from pipeline_runtime.s3io import ObjectChanged, ObjectMissing
 
 ERROR_REPORT_SCHEMA_VERSION = "1.0"
-
-# Object metadata (x-amz-meta-*) that every output carries about its source.
-META_ETAG = "source-etag"
-META_VERSION_ID = "source-version-id"
-META_SEQUENCER = "source-sequencer"
 
 
 class InputRejected(Exception):
@@ -69,50 +68,10 @@ class RecordsFailed(RuntimeError):
     """Raised after all records ran, when some failed for reasons a retry may fix."""
 
 
-def source_metadata(ref: S3ObjectRef) -> dict[str, str]:
-    """Object metadata that lets a later event tell a duplicate or a stale event apart."""
-    meta = {META_ETAG: ref.etag, META_VERSION_ID: ref.version_id, META_SEQUENCER: ref.sequencer}
-    return {name: value for name, value in meta.items() if value}
-
-
-def _padded(sequencer: str, width: int) -> str:
-    return sequencer.upper().ljust(width, "0")
-
-
-def compare_sequencers(a: str, b: str) -> int:
-    """-1, 0 or 1 as write ``a`` came before, with or after write ``b`` of the same key.
-
-    S3 documents comparing sequencers lexicographically after right-padding the shorter
-    with zeros.
-    """
-    width = max(len(a), len(b))
-    pa, pb = _padded(a, width), _padded(b, width)
-    return (pa > pb) - (pa < pb)
-
-
-def classify_against_recorded(ref: S3ObjectRef, recorded: dict[str, str] | None) -> Status | None:
-    """DUPLICATE or STALE if outputs already recorded for ``ref``'s key make work needless.
-
-    ``recorded`` is the source metadata found on the existing outputs (None if there are
-    none). Returns None when the event must be processed.
-    """
-    if not recorded:
-        return None
-    seen_seq = recorded.get(META_SEQUENCER)
-    if ref.sequencer and seen_seq:
-        order = compare_sequencers(ref.sequencer, seen_seq)
-        if order < 0:
-            return Status.STALE
-        if order == 0:
-            return Status.DUPLICATE
-        return None
-    # Without sequencers (EventBridge replays, backfills) the version, then the ETag, decide.
-    seen_version = recorded.get(META_VERSION_ID)
-    if ref.version_id and seen_version:
-        return Status.DUPLICATE if ref.version_id == seen_version else None
-    if ref.etag and recorded.get(META_ETAG) == ref.etag:
-        return Status.DUPLICATE
-    return None
+def reject_if_too_large(size: int | None, limit: int) -> None:
+    """Raise InputRejected('too_large') for an object over the function's size limit."""
+    if size is not None and size > limit:
+        raise InputRejected("too_large", f"object is {size} bytes; the limit is {limit}")
 
 
 def error_report(ref: S3ObjectRef, rejection: InputRejected, service: str) -> dict[str, Any]:
@@ -180,7 +139,12 @@ def _attempt(
         outcome = handle(ref)
     except RecordSkipped as skipped:
         outcome = RecordOutcome(skipped.status, detail=skipped.detail)
-    except InputRejected as rejection:
+    except ObjectChanged as changed:  # overwritten since the event: the newer one's will come
+        outcome = RecordOutcome(Status.STALE, detail=str(changed))
+    except (InputRejected, ObjectMissing) as exc:
+        rejection = (
+            exc if isinstance(exc, InputRejected) else InputRejected("source_missing", str(exc))
+        )
         try:
             report_key = write_error_report(ref, rejection)
         except Exception as exc:  # the report could not be written: let Lambda retry

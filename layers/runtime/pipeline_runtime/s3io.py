@@ -1,8 +1,10 @@
-"""S3 reads and writes with bounded, logged retries.
+"""Data access: S3 reads and writes with bounded, logged retries, and nothing else.
 
-botocore's own retries are switched off (``total_max_attempts=1``) so that tenacity is the
-single retry layer: one place that decides what is retryable, with exponential backoff
-plus jitter, and a log line per attempt. Stacking both would multiply the attempts.
+No policy lives here: what a missing or changed object means for a record is decided by
+``outcomes`` and ``idempotency``. botocore's own retries are switched off
+(``total_max_attempts=1``) so that tenacity is the single retry layer: one place that
+decides what is retryable, with exponential backoff plus jitter, and a log line per
+attempt. Stacking both would multiply the attempts.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from urllib3.exceptions import ProtocolError
 
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.observability import logger
-from pipeline_runtime.outcomes import InputRejected, RecordSkipped, Status
 
 T = TypeVar("T")
 
@@ -64,22 +65,16 @@ RETRYABLE_EXCEPTIONS = (
 )
 
 
-class ObjectMissing(InputRejected):
-    """The object named by the event no longer exists: reported, since no retry can help."""
+class ObjectMissing(Exception):
+    """The object (or the version) that was asked for does not exist."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("source_missing", message)
+
+class ObjectChanged(Exception):
+    """A read guarded by an ETag found another object: the key was overwritten."""
 
 
 class WriteConflict(Exception):
     """A conditional write lost: the object changed, or appeared, since it was read."""
-
-
-class ObjectSuperseded(RecordSkipped):
-    """The object was overwritten after the event: the newer upload's event will come."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(Status.STALE, message)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -169,26 +164,6 @@ class ObjectStore:
 
         return self._retry(call)
 
-    def superseded(self, ref: S3ObjectRef, sequenced_too: bool = False) -> bool:
-        """True if the key no longer holds the object an unsequenced event names.
-
-        Sequenced events are ordered against the outputs (``classify_against_recorded``).
-        Backfills and replays carry no sequencer, and a versioned fetch would still find
-        the old version: so they may only run while they name the current object. A newer
-        upload has an event of its own, and its results must win. Costs one HEAD, only
-        for unsequenced events, or for any with ``sequenced_too`` (before writing outputs
-        that a concurrent newer event may already have written).
-        """
-        if ref.sequencer and not sequenced_too:
-            return False
-        head = self.head(ref.bucket, ref.key)
-        if head is None:
-            return False  # deleted: the fetch reports it as source_missing
-        current_version = head.get("VersionId")
-        if ref.version_id and current_version:
-            return bool(current_version != ref.version_id)
-        return bool(ref.etag) and str(head.get("ETag", "")).strip('"') != ref.etag
-
     def _get_kwargs(self, ref: S3ObjectRef) -> dict[str, Any]:
         # Fetch exactly the object the event names: by version when the bucket is
         # versioned, else guarded by the ETag so an overwrite is noticed, not mixed up.
@@ -207,7 +182,7 @@ class ObjectStore:
             if code in ("NoSuchKey", "NoSuchVersion", "404"):
                 raise ObjectMissing(f"s3://{ref.bucket}/{ref.key} no longer exists") from exc
             if code in ("PreconditionFailed", "412"):
-                raise ObjectSuperseded(
+                raise ObjectChanged(
                     f"s3://{ref.bucket}/{ref.key} was overwritten after this event"
                 ) from exc
             raise
