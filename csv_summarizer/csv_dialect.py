@@ -436,9 +436,7 @@ class Utf8Feed(io.RawIOBase):
         self.ahead: int | None = None
         self._first = first[enc.skip :]
         self._rest = rest
-        self._codec = enc.codec
         self._decoder = codecs.getincrementaldecoder(enc.codec)("replace") if enc.codec else None
-        self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
         self._carry = b""
         self.input_bytes = enc.skip
         self.output_bytes = 0
@@ -612,7 +610,6 @@ class Dialect:
     duplicate_headers: list[dict[str, object]] = field(default_factory=list)
     blank_headers: list[int] = field(default_factory=list)
     header_field_count: int | None = None
-    sample_text: str = ""
 
 
 # (\.\d*)? and not \.?\d*: the latter splits a run of digits between \d+ and \d* in n ways
@@ -690,7 +687,7 @@ def sniff_dialect(text: str, at_eof: bool, null_tokens: frozenset[str]) -> Diale
         if best is None or score > best[0]:
             best = (score, delim, quote)
     delimiter, quotechar = (best[1], best[2]) if best else (",", '"')
-    return _header(body, delimiter, quotechar, _line_terminator(body), null_tokens, text)
+    return _header(body, delimiter, quotechar, _line_terminator(body), null_tokens)
 
 
 def _header(
@@ -699,7 +696,6 @@ def _header(
     quotechar: str,
     terminator: str,
     nulls: frozenset[str],
-    text: str,
 ) -> Dialect:
     recs = _records(body, delimiter, quotechar, 300)
     leading_blank = 0
@@ -745,7 +741,6 @@ def _header(
         duplicate_headers=dups,
         blank_headers=blanks,
         header_field_count=header_field_count,
-        sample_text=text,
     )
 
 
