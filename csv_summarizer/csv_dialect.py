@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 from csv_errors import CsvRejected
 
 SNIFF_BYTES = 64 * 1024
+# A first record longer than this without a line end is refused rather than held whole.
+FIRST_RECORD_MAX_BYTES = 64 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _BINARY_MAGIC = (
     (b"%PDF", "pdf"),
@@ -802,9 +804,24 @@ def _unique_names(
     return names, dups, blanks
 
 
-def read_sample(stream: BinaryIO) -> tuple[bytes, bool]:
+def read_sample(
+    stream: BinaryIO, first_record_max_bytes: int = FIRST_RECORD_MAX_BYTES
+) -> tuple[bytes, bool]:
+    """The first SNIFF_BYTES, extended until they hold a whole line: the header and the
+    column count come from the whole first record, however long (a one-line file of
+    100,000 columns included). Returns (sample, whether the stream ended)."""
     sample = _read_full(stream, SNIFF_BYTES)
     at_eof = len(sample) < SNIFF_BYTES
+    while not at_eof and b"\n" not in sample and b"\r" not in sample:
+        if len(sample) >= first_record_max_bytes:
+            raise CsvRejected(
+                "unparseable",
+                f"no line end in the first {first_record_max_bytes} bytes: the first "
+                "record cannot be read",
+            )
+        more = _read_full(stream, min(len(sample), first_record_max_bytes - len(sample)))
+        at_eof = not more
+        sample += more
     return sample, at_eof
 
 

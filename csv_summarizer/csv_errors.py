@@ -12,7 +12,7 @@ REASONS: dict[str, str] = {
     "too_many_columns": "the header or first record has more columns than allowed",
     "too_large": "the object, stored or decompressed, exceeds the size limit (MaxCsvBytes)",
     "corrupt_gzip": "the object starts like gzip but does not decompress",
-    "unparseable": "the CSV reader could not parse even the first block",
+    "unparseable": "the first record has no line end within 64 MiB, so it cannot be read",
 }
 
 
