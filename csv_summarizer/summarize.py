@@ -25,20 +25,13 @@ from typing import Any, BinaryIO, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+from csv_blank_lines import BlankLines
 from csv_columns import ColumnState
-from csv_dialect import (
-    GZIP_ERRORS,
-    BlankLines,
-    Dialect,
-    Utf8Feed,
-    decode_sample,
-    detect_encoding,
-    open_source,
-    read_sample,
-    scan_offset,
-    sniff_dialect,
-)
+from csv_dialect import Dialect, sniff_dialect
+from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejected
+from csv_feed import Utf8Feed, scan_offset
+from csv_source import GZIP_ERRORS, open_source, read_sample
 
 __all__ = [
     "REASONS",

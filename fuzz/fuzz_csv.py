@@ -11,7 +11,17 @@ import atheris
 from harness import Harness  # type: ignore[import-not-found]  # fuzz/ is sys.path[0]
 
 with atheris.instrument_imports(
-    include=["summarize", "csv_dialect", "csv_columns", "csv_sketches", "csv_errors"]
+    include=[
+        "summarize",
+        "csv_source",
+        "csv_encoding",
+        "csv_blank_lines",
+        "csv_feed",
+        "csv_dialect",
+        "csv_columns",
+        "csv_sketches",
+        "csv_errors",
+    ]
 ):
     from fuzz.invariants import CSV_LIMITS, check_csv, csv_memory_bound
     from fuzz.seeds import csv_seeds

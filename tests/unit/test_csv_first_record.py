@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from csv_dialect import SNIFF_BYTES, read_sample
 from csv_helpers import run
+from csv_source import SNIFF_BYTES, read_sample
 from summarize import CsvLimits, CsvRejected
 
 

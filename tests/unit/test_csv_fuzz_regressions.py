@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from csv_blank_lines import BlankLines
 from csv_columns import ColumnState
-from csv_dialect import BlankLines, Utf8Feed
+from csv_feed import Utf8Feed
 from csv_helpers import NonSeekable, col, run
 from summarize import CsvLimits, summarize
 

@@ -1,0 +1,87 @@
+"""Which text encoding a sample is in, from its BOM and its bytes; binary is refused."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from csv_errors import CsvRejected
+
+_BINARY_MAGIC = (
+    (b"%PDF", "pdf"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"\x7fELF", "elf"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PAR1", "parquet"),
+    (b"SQLite format 3\x00", "sqlite"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+# Bytes cp1252 leaves undefined; their presence means the text is not cp1252.
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+@dataclass
+class Encoding:
+    name: str  # reported name: utf-8, utf-8-sig, utf-16-le, utf-16-be, cp1252, iso-8859-1
+    bom: bool
+    codec: str | None  # None: bytes are UTF-8 already and pass through (validated)
+    fallback: bool  # True: not UTF-8; chosen by elimination, flagged in the summary
+    skip: int  # bytes of BOM to drop
+
+
+def detect_encoding(sample: bytes, at_eof: bool) -> Encoding:
+    if sample.startswith(codecs.BOM_UTF8):
+        return Encoding("utf-8-sig", True, None, False, 3)
+    if sample.startswith(codecs.BOM_UTF16_LE):
+        return Encoding("utf-16-le", True, "utf-16-le", False, 2)
+    if sample.startswith(codecs.BOM_UTF16_BE):
+        return Encoding("utf-16-be", True, "utf-16-be", False, 2)
+    for magic, kind in _BINARY_MAGIC:
+        if sample.startswith(magic):
+            raise CsvRejected("not_text", f"the object is binary ({kind} signature)")
+    nuls = sample.count(0)
+    if nuls:
+        even = sample[0::2].count(0)
+        odd = sample[1::2].count(0)
+        half = len(sample) / 2
+        # UTF-16 without a BOM: NUL in every other byte of ASCII text.
+        if odd > 0.4 * half and even < 0.02 * half:
+            return Encoding("utf-16-le", False, "utf-16-le", True, 0)
+        if even > 0.4 * half and odd < 0.02 * half:
+            return Encoding("utf-16-be", False, "utf-16-be", True, 0)
+    controls = sum(sample.count(c) for c in range(32) if c not in (9, 10, 12, 13))
+    if nuls > 0.01 * len(sample) or controls > 0.05 * len(sample):
+        raise CsvRejected(
+            "not_text",
+            f"the object looks binary: {nuls} NUL and {controls} control bytes in the "
+            f"first {len(sample)} bytes",
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(sample, at_eof)
+        return Encoding("utf-8", False, None, False, 0)
+    except UnicodeDecodeError:
+        pass
+    high = {b for b in sample if 0x80 <= b <= 0x9F}
+    if high and not (high & _CP1252_UNDEFINED):
+        return Encoding("cp1252", False, "cp1252", True, 0)
+    if high:
+        return Encoding("iso-8859-1", False, "latin-1", True, 0)
+    # No byte in 0x80-0x9F: cp1252 and latin-1 decode identically.
+    return Encoding("iso-8859-1", False, "latin-1", True, 0)
+
+
+def decode_sample(sample: bytes, enc: Encoding, at_eof: bool) -> str:
+    body = sample[enc.skip :]
+    codec = enc.codec or "utf-8"
+    try:
+        return codecs.getincrementaldecoder(codec)("strict").decode(body, at_eof)
+    except UnicodeDecodeError as exc:
+        raise CsvRejected(
+            "undecodable",
+            f"the first {len(sample)} bytes do not decode as {enc.name}: {exc.reason} "
+            f"at byte {exc.start + enc.skip}",
+        ) from exc

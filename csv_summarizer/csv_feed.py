@@ -1,0 +1,210 @@
+"""What pyarrow's streaming reader pulls: the input re-encoded as UTF-8, held to a bounded
+read-ahead, with EOF for every read once the summary is done."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import itertools
+import re
+import threading
+from typing import Any, BinaryIO
+
+from csv_blank_lines import BlankLines
+from csv_encoding import Encoding
+
+
+class Utf8Feed(io.RawIOBase):
+    """What pyarrow reads: the input re-encoded as UTF-8, in the sizes it asks for.
+
+    UTF-8 input passes through after validation (``bytes.isascii`` is the fast path). Invalid
+    sequences found after the sniff window are replaced with U+FFFD and counted, never
+    passed on (pyarrow would abort the whole read). Other encodings are decoded
+    incrementally. Counts NUL bytes; stops at ``max_bytes`` of input and sets ``truncated``.
+    With ``blank_lines``, runs of empty lines from output byte ``scan_from`` on (past the
+    header) are replaced with marker lines (see ``BlankLines``).
+    """
+
+    def __init__(
+        self,
+        first: bytes,
+        rest: BinaryIO,
+        enc: Encoding,
+        max_bytes: int | None,
+        quote: str,
+        blank_lines: BlankLines | None = None,
+        scan_from: int = 0,
+    ) -> None:
+        self.blank_lines = blank_lines
+        self._scan_from = scan_from
+        self._produced = 0  # converted bytes, before blank-line markers
+        self._quote = quote.encode()[0]
+        self.quotes = 0
+        self.source_error: BaseException | None = None
+        # pyarrow's streaming reader reads up to 32 blocks ahead on a background thread;
+        # holding it to ``ahead`` bytes past what was consumed keeps memory flat and low.
+        self._cond = threading.Condition()
+        self.released = 0
+        self.ahead: int | None = None
+        self._first = first[enc.skip :]
+        self._rest = rest
+        self._decoder = codecs.getincrementaldecoder(enc.codec)("replace") if enc.codec else None
+        self._carry = b""
+        self.input_bytes = enc.skip
+        self.output_bytes = 0
+        self.nul_bytes = 0
+        self.invalid_utf8 = 0
+        self.first_invalid_offset: int | None = None
+        self.truncated = False
+        self.eof = False
+        self._max_bytes = max_bytes
+        self._buf = b""
+        self._last = b""  # the last byte passed on
+        # pyarrow reads on its IO threads, and keeps reading ahead after the consumer has
+        # stopped; the consumer may also drain the rest itself. One reader at a time, and
+        # nothing at all once ``finish`` is called.
+        self._lock = threading.Lock()
+        self._finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _pull(self, n: int) -> bytes:
+        if self._first:
+            data, self._first = self._first, b""
+        else:
+            try:
+                data = self._rest.read(n)
+            except Exception as exc:
+                # Kept so the caller can tell a failing source (transient: re-raised)
+                # from bad bytes, whatever pyarrow wraps it in.
+                self.source_error = exc
+                raise
+        if self._max_bytes is not None and data:
+            room = self._max_bytes - self.input_bytes
+            if room <= 0:
+                self.truncated = True
+                return b""
+            if len(data) > room:
+                data = data[:room]
+                self.truncated = True
+        self.input_bytes += len(data)
+        return data
+
+    def _convert(self, data: bytes, final: bool) -> bytes:
+        if self._decoder is not None:
+            text = self._decoder.decode(data, final)
+            bad = text.count("\ufffd")
+            if bad:
+                if self.first_invalid_offset is None:
+                    self.first_invalid_offset = self.input_bytes - len(data)
+                self.invalid_utf8 += bad
+            return text.encode("utf-8")
+        data = self._carry + data
+        self._carry = b""
+        if data.isascii():
+            return data
+        try:
+            data.decode("utf-8")
+            return data
+        except UnicodeDecodeError as exc:
+            if not final and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+                # A character split across reads: keep its start for the next read.
+                self._carry = data[exc.start :]
+                good = data[: exc.start]
+                good.decode("utf-8")
+                return good
+        text = data.decode("utf-8", "replace")
+        bad = text.count("\ufffd") - data.count("\ufffd".encode())
+        if bad > 0:
+            if self.first_invalid_offset is None:
+                self.first_invalid_offset = self.input_bytes - len(data)
+            self.invalid_utf8 += bad
+        return text.encode("utf-8")
+
+    def release(self, nbytes: int) -> None:
+        """The consumer finished about ``nbytes`` of what was read; let reading go on."""
+        with self._cond:
+            self.released += nbytes
+            self._cond.notify_all()
+
+    def _throttle(self) -> None:
+        ahead = self.ahead
+        if ahead is None or threading.current_thread() is threading.main_thread():
+            return
+        with self._cond:
+            # A timeout, never a deadlock: a record spanning many blocks still gets read.
+            self._cond.wait_for(
+                lambda: self._finished or self.output_bytes - self.released < ahead, timeout=0.25
+            )
+
+    def finish(self) -> None:
+        """The summary is done: every later read (pyarrow's readahead) gets EOF at once,
+        so no IO thread outlives ``summarize`` still pulling from the source."""
+        with self._cond:
+            self._finished = True
+            self._cond.notify_all()
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = 1 << 20
+        self._throttle()
+        with self._lock:
+            return b"" if self._finished else self._read(n)
+
+    def _read(self, n: int) -> bytes:
+        while len(self._buf) < n and not self.eof:
+            data = self._pull(max(n, 1 << 16))
+            if not data:
+                self.eof = True
+                out = self._convert(b"", True) if self._decoder or self._carry else b""
+                if self._carry:
+                    out += self._carry.decode("utf-8", "replace").encode("utf-8")
+                    self.invalid_utf8 += 1
+                    self._carry = b""
+                # End the last record: pyarrow cannot skip a header line that has no line
+                # break after it. Never inside an open quote, where it would join the value.
+                last = out[-1:] or self._last
+                if (
+                    last not in (b"", b"\n", b"\r")
+                    and (self.quotes + out.count(self._quote)) % 2 == 0
+                ):
+                    out += b"\n"
+            else:
+                out = self._convert(data, False)
+            if out and self.blank_lines is not None:
+                out = self._blank_runs(out)
+            if out:
+                self._last = out[-1:]
+                self.nul_bytes += out.count(0)
+                self.quotes += out.count(self._quote)
+                self._buf += out
+        out, self._buf = self._buf[:n], self._buf[n:]
+        self.output_bytes += len(out)
+        return out
+
+    def _blank_runs(self, out: bytes) -> bytes:
+        assert self.blank_lines is not None
+        start = self._produced
+        self._produced += len(out)
+        if self._produced <= self._scan_from:
+            return out
+        cut = max(0, self._scan_from - start)
+        return out[:cut] + self.blank_lines.scan(out[cut:])
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def scan_offset(text: str, skip_lines: int) -> tuple[int, bool] | None:
+    """UTF-8 byte offset just past the first ``skip_lines`` physical lines of ``text``, and
+    whether they end in a bare \r (a \n may follow); None if the text has fewer."""
+    if skip_lines == 0:
+        return 0, False
+    ends = re.finditer(r"\r\n|\r(?!\n)|\n", text)
+    m = next(itertools.islice(ends, skip_lines - 1, None), None)
+    if m is None:
+        return None
+    return len(text[: m.end()].encode("utf-8")), m.group() == "\r"
