@@ -45,6 +45,7 @@ _TS = pa.timestamp("us")
 _TS_UTC = pa.timestamp("us", tz="UTC")
 _EPOCH = dt.datetime(1970, 1, 1)
 
+HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
 Locate = Callable[[list[int]], list[int]]
 Unique = tuple[pa.Array, pa.Array]  # distinct values, their counts
 
@@ -125,6 +126,8 @@ def value_hashes(values: pa.Array, hint: str | None = None) -> tuple[pa.Array, p
     numeric = pc.or_(pc.or_(masks["integer"], masks["number"]), masks["leading_zero"])
     timeish = pc.or_(masks["date"], masks["datetime"])
     rest = pc.invert(pc.or_(numeric, timeish))
+    if pc.all(rest).as_py():  # all text: no filtered copies
+        return hash_keys(text_keys(values), pc.binary_length(values), TAG_TEXT), values
     hs: list[pa.Array] = []
     vs: list[pa.Array] = []
     if pc.any(numeric).as_py():
@@ -290,6 +293,7 @@ class ColumnState:
         sample_size: int,
         max_examples: int,
         top_k: int,
+        value_chars: int,
     ) -> None:
         self.position = position
         self.name = name
@@ -300,6 +304,7 @@ class ColumnState:
         self.distinct_bytes = distinct_bytes
         self.max_examples = max_examples
         self.top_k = top_k
+        self.value_chars = value_chars
         self.nulls = 0
         self.nonnull = 0
         self.null_spellings: dict[str, int] = {}
@@ -326,8 +331,10 @@ class ColumnState:
         # exact distinct/top state, then sketches
         self.exact = True
         self._counts: pa.Table | None = None
+        self._counts_bytes = 0
         self._pending: list[Unique] = []
         self._pending_n = 0
+        self._pending_bytes = 0
         self.hll: HyperLogLog | None = None
         self.heavy: HeavyHitters | None = None
         self._fast: tuple[str, pa.Array | None] | None = None
@@ -386,7 +393,11 @@ class ColumnState:
         self._classify_and_accumulate(v, where, (u, uc))
         self._pending.append((u, uc))
         self._pending_n += len(u)
-        if self._pending_n > self.distinct_cap:
+        self._pending_bytes += u.nbytes
+        if (
+            self._pending_n > self.distinct_cap
+            or self._counts_bytes + self._pending_bytes > self.distinct_bytes
+        ):
             self._merge_exact()
 
     def _count_spellings(self, values: pa.Array, counts: pa.Array) -> None:
@@ -404,11 +415,25 @@ class ColumnState:
 
         return pc.filter(col, keep), remap
 
-    def _text_stats_unique(self, u: pa.Array, uc: pa.Array) -> None:
-        """``_text_stats`` from the distinct values and their counts."""
-        lo, hi = (x.as_py() for x in pc.min_max(u).values())
+    def _clip(self, values: pa.Array) -> pa.Array:
+        """The first ``value_chars + 1`` characters: enough to show ``value_chars`` and to
+        tell that a value was longer, whatever the length of the values."""
+        return pc.utf8_slice_codeunits(values, 0, self.value_chars + 1)
+
+    def _shown(self, value: str) -> tuple[str, bool]:
+        """A kept (clipped) value as shown, and whether it was cut."""
+        return value[: self.value_chars], len(value) > self.value_chars
+
+    def _text_range(self, values: pa.Array) -> None:
+        # Comparing clipped prefixes gives the clipped true min and max: prefixes that
+        # differ order as their values do, and equal ones show the same either way.
+        lo, hi = (x.as_py() for x in pc.min_max(self._clip(values)).values())
         self.text_min = lo if self.text_min is None else min(self.text_min, lo)
         self.text_max = hi if self.text_max is None else max(self.text_max, hi)
+
+    def _text_stats_unique(self, u: pa.Array, uc: pa.Array) -> None:
+        """``_text_stats`` from the distinct values and their counts."""
+        self._text_range(u)
         lens = pc.utf8_length(u)
         a, b = (x.as_py() for x in pc.min_max(lens).values())
         self.len_min = a if self.len_min is None else min(self.len_min, a)
@@ -416,9 +441,7 @@ class ColumnState:
         self.len_sum += pc.sum(pc.multiply(pc.cast(lens, pa.int64()), uc)).as_py() or 0
 
     def _text_stats(self, v: pa.Array) -> None:
-        lo, hi = (x.as_py() for x in pc.min_max(v).values())
-        self.text_min = lo if self.text_min is None else min(self.text_min, lo)
-        self.text_max = hi if self.text_max is None else max(self.text_max, hi)
+        self._text_range(v)
         lens = pc.utf8_length(v)
         a, b = (x.as_py() for x in pc.min_max(lens).values())
         self.len_min = a if self.len_min is None else min(self.len_min, a)
@@ -437,7 +460,7 @@ class ColumnState:
         if not idx:
             return
         lines = where(idx)
-        vals = pc.take(v, pa.array(idx, pa.int64())).to_pylist()
+        vals = self._clip(pc.take(v, pa.array(idx, pa.int64()))).to_pylist()
         store.extend(zip(lines, vals, strict=True))
 
     def _classify_and_accumulate(self, v: pa.Array, where: Locate, uniq: Unique | None) -> None:
@@ -590,29 +613,61 @@ class ColumnState:
         self.heavy.add(h, vals)
 
     def _merge_exact(self) -> None:
-        tables = [pa.table({"v": u, "c": uc}) for u, uc in self._pending]
+        parts = list(self._pending)
         if self._counts is not None:
-            tables.insert(0, self._counts)
-        t = pa.concat_tables(tables).group_by("v", use_threads=False).aggregate([("c", "sum")])
-        t = t.rename_columns(["v", "c"])
-        self._pending, self._pending_n = [], 0
-        if t.num_rows > self.distinct_cap or t["v"].nbytes > self.distinct_bytes:
+            parts.insert(
+                0, (self._counts["v"].combine_chunks(), self._counts["c"].combine_chunks())
+            )
+        self._pending, self._pending_n, self._pending_bytes = [], 0, 0
+        # Grouping by the values would copy them several times over; encoding copies them
+        # once (the distinct values), then the counts are summed by integer code.
+        encoded = pc.dictionary_encode(pa.chunked_array([u for u, _ in parts], pa.string()))
+        distinct = encoded.chunks[-1].dictionary  # one dictionary, shared by every chunk
+        codes = pa.chunked_array([pc.cast(ch.indices, pa.int64()) for ch in encoded.chunks])
+        sums = (
+            pa.table({"i": codes, "c": pa.chunked_array([uc for _, uc in parts], pa.int64())})
+            .group_by("i", use_threads=False)
+            .aggregate([("c", "sum")])
+        )
+        totals = pc.scatter(sums["c_sum"], sums["i"], max_index=len(distinct) - 1)
+        t = pa.table({"v": distinct, "c": totals})
+        # Past half the byte budget, merges would follow every few batches, each copying
+        # everything kept: switch to sketches instead.
+        if t.num_rows > self.distinct_cap or t["v"].nbytes > self.distinct_bytes // 2:
             self._to_sketch(t)
         else:
             self._counts = t
+            self._counts_bytes = t["v"].nbytes
 
     def _to_sketch(self, t: pa.Table) -> None:
         self.exact = False
         self._counts = None
-        values = t["v"].combine_chunks()
-        counts = t["c"].combine_chunks()
-        h, ordered = value_hashes(values, self.hyp)
-        # value_hashes reorders by class; realign counts with the reordered values.
-        idx = pc.index_in(ordered, value_set=values) if ordered is not values else None
+        self._counts_bytes = 0
         self.hll = HyperLogLog()
-        self.hll.add_hashes(h)
-        self.heavy = HeavyHitters()
-        self.heavy.seed(ordered, counts if idx is None else pc.take(counts, idx), h)
+        # Hashing copies its input: a slice at a time keeps that copy small.
+        rows = max(1, t.num_rows * HASH_SLICE_BYTES // max(1, t["v"].nbytes))
+        hashes = []
+        for part in t.select(["v"]).to_batches(max_chunksize=rows):
+            h = self._hashes_in_order(part.column(0))
+            self.hll.add_hashes(h)
+            hashes.append(h)
+        # Seeding Misra-Gries cuts back to the ``capacity`` largest counts less the next
+        # one; the other values would be dropped, and labels need only their first chars.
+        self.heavy = HeavyHitters(label_chars=self.value_chars + 1)
+        top_n = min(t.num_rows, self.heavy.capacity + 1)
+        top = pc.select_k_unstable(t, k=top_n, sort_keys=[("c", "descending")])
+        self.heavy.seed(
+            pc.take(self._clip(t["v"]), top).combine_chunks(),
+            pc.take(t["c"], top).combine_chunks(),
+            pc.take(pa.chunked_array(hashes, pa.uint64()), top).combine_chunks(),
+        )
+
+    def _hashes_in_order(self, values: pa.Array) -> pa.Array:
+        """``value_hashes`` of distinct values, in the values' order."""
+        h, ordered = value_hashes(values, self.hyp)
+        if ordered is values:
+            return h
+        return pc.take(h, pc.index_in(values, value_set=ordered))
 
     def _exact_counts(self) -> pa.Table | None:
         if self._pending:
@@ -692,11 +747,15 @@ class ColumnState:
             examples.extend(self.first_other)
             examples.sort()
             examples = examples[: self.max_examples]
-        return {
+        shown = [self._shown(val) for _, val in examples]
+        out: dict[str, Any] = {
             "count": count,
             "first_lines": [ln for ln, _ in examples],
-            "examples": [val for _, val in examples],
+            "examples": [val for val, _ in shown],
         }
+        if any(cut for _, cut in shown):
+            out["examples_truncated"] = [cut for _, cut in shown]
+        return out
 
     def _typed_stats(self, typ: str, out: dict[str, Any]) -> None:
         mo = self.moments
@@ -739,13 +798,19 @@ class ColumnState:
         elif typ == "boolean":
             out["true_count"] = self.true_count
             out["false_count"] = self.n["boolean"] - self.true_count
-        elif typ == "string":
-            out["min"], out["max"] = self.text_min, self.text_max
+        elif typ == "string" and self.text_min is not None and self.text_max is not None:
+            out["min"], min_cut = self._shown(self.text_min)
+            out["max"], max_cut = self._shown(self.text_max)
+            if min_cut:
+                out["min_truncated"] = True
+            if max_cut:
+                out["max_truncated"] = True
 
     def _distinct_result(self, out: dict[str, Any]) -> None:
         k = self.top_k
+        # The last merge may still switch to sketches: before ``self.exact`` is read.
+        t = self._exact_counts() if self.exact else None
         if self.exact:
-            t = self._exact_counts()
             if t is None or t.num_rows == 0:
                 out.update(distinct=0, top_values=[])
             else:
@@ -755,7 +820,7 @@ class ColumnState:
                 )
                 rows = sorted(
                     zip(
-                        pc.take(t["v"], top_idx).to_pylist(),
+                        self._clip(pc.take(t["v"], top_idx)).to_pylist(),
                         pc.take(cnt, top_idx).to_pylist(),
                         strict=True,
                     ),
@@ -763,7 +828,7 @@ class ColumnState:
                 )[:k]
                 out.update(
                     distinct=t.num_rows,
-                    top_values=[{"value": v, "count": c} for v, c in rows],
+                    top_values=[self._top_value(v, c) for v, c in rows],
                 )
             out.update(
                 distinct_approximate=False,
@@ -777,10 +842,17 @@ class ColumnState:
             distinct=self.hll.estimate(),
             distinct_approximate=True,
             distinct_relative_error=round(self.hll.relative_error, 6),
-            top_values=[{"value": v, "count": c} for v, c in self.heavy.top(k)],
+            top_values=[self._top_value(v, c) for v, c in self.heavy.top(k)],
             top_values_approximate=True,
             top_values_count_error=self.heavy.error,
         )
+
+    def _top_value(self, value: str, count: int) -> dict[str, Any]:
+        shown, cut = self._shown(value)
+        entry: dict[str, Any] = {"value": shown, "count": count}
+        if cut:
+            entry["truncated"] = True
+        return entry
 
 
 def _finite(total: float, n: int = 1) -> float | None:

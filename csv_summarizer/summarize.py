@@ -80,8 +80,11 @@ class CsvLimits:
     misfit_tolerance: float = 0.01  # a type holds if >= 99% of non-null values fit it
     quantile_sample: int = 65_536
     top_k: int = 5
+    # Longer values are shown cut to this many characters, marked truncated (top values,
+    # misfit examples, string min/max); only that much of each is kept.
+    max_value_chars: int = 200
     block_size: int = 4 << 20
-    memory_budget_bytes: int = 96 << 20  # exact-distinct values + samples, all columns
+    memory_budget_bytes: int = 96 << 20  # exact-distinct values (bytes) + samples, all columns
 
 
 def summary_key(
@@ -260,10 +263,12 @@ class _Run:
                 null_set=null_set,
                 whitespace_is_null=limits.whitespace_is_null,
                 distinct_cap=cap,
-                distinct_bytes=max(1 << 20, per_col // 2),
+                # The floor keeps a few exact values per column when there are thousands.
+                distinct_bytes=max(64 << 10, per_col // 2),
                 sample_size=sample,
                 max_examples=limits.max_examples,
                 top_k=limits.top_k,
+                value_chars=limits.max_value_chars,
             )
             for i in range(ncols)
         ]
@@ -560,6 +565,7 @@ class _Run:
                 "max_bytes": lim.max_bytes,
                 "misfit_tolerance": tol,
                 "top_k": lim.top_k,
+                "max_value_chars": lim.max_value_chars,
             },
             "columns": columns,
             "issues": issues,

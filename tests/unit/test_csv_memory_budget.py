@@ -1,0 +1,106 @@
+"""Memory grows against bytes, not value counts: wide values switch to sketches early, and
+only bounded copies of values are kept (top values, misfit examples, string min/max)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from csv_columns import ColumnState
+from csv_helpers import col, run
+from summarize import DEFAULT_NULL_TOKENS, CsvLimits
+
+# One column: per-column budget 256 KiB, so 128 KiB for exact distinct values.
+SMALL = CsvLimits(memory_budget_bytes=256 << 10)
+
+
+def _state(distinct_bytes: int) -> ColumnState:
+    return ColumnState(
+        position=1,
+        name="v",
+        header="v",
+        null_set=pa.array(DEFAULT_NULL_TOKENS),
+        whitespace_is_null=True,
+        distinct_cap=100_000,
+        distinct_bytes=distinct_bytes,
+        sample_size=1024,
+        max_examples=10,
+        top_k=5,
+        value_chars=200,
+    )
+
+
+def _csv(values: list[str]) -> str:
+    return "v\n" + "".join(f"{v}\n" for v in values)
+
+
+def test_exact_phase_holds_no_more_bytes_than_its_budget():
+    budget = 64 << 10
+    state = _state(budget)
+    for batch in range(40):
+        values = pa.array([f"{batch:03d}-{i:03d}-" + "x" * 990 for i in range(10)])
+        state.add(values, lambda ix: ix)
+        assert state._counts_bytes + state._pending_bytes <= budget
+    assert not state.exact  # 400 KB of distinct values: sketched, well before the count cap
+    assert state.result(0.01)["distinct_approximate"] is True
+
+
+def test_wide_values_switch_to_sketches_where_narrow_ones_stay_exact():
+    narrow = run(_csv([f"n{i}" for i in range(300)] * 2), SMALL)
+    wide = run(_csv([f"{i:04d}" + "w" * 1000 for i in range(300)] * 2), SMALL)
+    assert col(narrow, "v")["distinct"] == 300
+    assert col(narrow, "v")["distinct_approximate"] is False
+    w = col(wide, "v")
+    assert w["distinct_approximate"] is True
+    assert abs(w["distinct"] - 300) <= w["distinct_relative_error"] * 300
+    assert w["count"] == 600 and wide["rows"] == 600
+
+
+def test_switch_at_the_last_merge_still_reports_distinct_values():
+    # Under the count cap all along: only the final merge finds the byte budget exceeded.
+    s = run(_csv([f"{i:03d}" + "z" * 1500 for i in range(60)]), SMALL)
+    v = col(s, "v")
+    assert v["distinct_approximate"] is True
+    assert abs(v["distinct"] - 60) <= v["distinct_relative_error"] * 60
+    assert [t["count"] for t in v["top_values"]] == [1] * 5
+
+
+def test_long_top_values_are_cut_and_marked():
+    long_value = "L" * 500
+    values = [long_value] * 5 + ["short"] * 3
+    s = run(_csv(values), CsvLimits(max_value_chars=50))
+    top = col(s, "v")["top_values"]
+    assert top == [
+        {"value": "L" * 50, "count": 5, "truncated": True},
+        {"value": "short", "count": 3},
+    ]
+    assert s["limits"]["max_value_chars"] == 50
+
+
+def test_long_top_values_are_cut_once_sketched():
+    values = [f"{i:04d}" + "d" * 400 for i in range(400)] + ["H" * 400] * 50
+    s = run(_csv(values), SMALL)
+    v = col(s, "v")
+    assert v["top_values_approximate"] is True
+    first = v["top_values"][0]
+    assert first == {"value": "H" * 200, "count": first["count"], "truncated": True}
+    assert 50 - v["top_values_count_error"] <= first["count"] <= 50
+    assert all(len(t["value"]) <= 200 and t["truncated"] for t in v["top_values"])
+
+
+def test_string_min_max_and_misfit_examples_are_cut_and_marked():
+    text = ["b" * 30, "a" * 5, "c" * 12]
+    s = run(_csv(["1", "2", *text, *[str(i) for i in range(400)]]), CsvLimits(max_value_chars=10))
+    v = col(s, "v")
+    assert v["type"] == "integer"
+    assert v["misfits"]["examples"] == ["b" * 10, "a" * 5, "c" * 10]
+    assert v["misfits"]["examples_truncated"] == [True, False, True]
+    t = col(run(_csv(text), CsvLimits(max_value_chars=10)), "v")
+    assert (t["min"], t["max"]) == ("a" * 5, "c" * 10)
+    assert t["max_truncated"] is True and "min_truncated" not in t
+
+
+def test_min_max_prefixes_order_like_the_values():
+    # Equal first characters: the shorter value is the smaller, and shown uncut.
+    values = ["p" * 10, "p" * 10 + "a", "p" * 10 + "z", "p" * 9]
+    t = col(run(_csv(values), CsvLimits(max_value_chars=10)), "v")
+    assert t["min"] == "p" * 9 and "min_truncated" not in t
+    assert t["max"] == "p" * 10 and t["max_truncated"] is True
