@@ -8,10 +8,14 @@ import io
 import itertools
 import re
 import threading
+import time
 from typing import Any, BinaryIO
 
 from csv_blank_lines import BlankLines
 from csv_encoding import Encoding
+
+# Silence from the consumer that means it waits for data rather than works on it.
+STALL_S = 0.25
 
 
 class Utf8Feed(io.RawIOBase):
@@ -46,6 +50,9 @@ class Utf8Feed(io.RawIOBase):
         self._cond = threading.Condition()
         self.released = 0
         self.ahead: int | None = None
+        # The consumer's signs of life: while it works on what was read, readers wait.
+        self.busy = False
+        self._progress_at = time.monotonic()
         self._first = first[enc.skip :]
         self._rest = rest
         self._decoder = codecs.getincrementaldecoder(enc.codec)("replace") if enc.codec else None
@@ -126,17 +133,28 @@ class Utf8Feed(io.RawIOBase):
         """The consumer finished about ``nbytes`` of what was read; let reading go on."""
         with self._cond:
             self.released += nbytes
+            self._progress_at = time.monotonic()
             self._cond.notify_all()
 
+    def progress(self) -> None:
+        """The consumer is still working through what was read (called per invalid row, so
+        lock-free: one assignment)."""
+        self._progress_at = time.monotonic()
+
     def _throttle(self) -> None:
+        """An IO thread reading ahead waits while ``ahead`` bytes are unconsumed and the
+        consumer is working on them. It reads on only when the consumer has shown no sign
+        of life for STALL_S: then it is waiting for data, as for a record that spans more
+        blocks than ``ahead``, and waiting longer would deadlock."""
         ahead = self.ahead
         if ahead is None or threading.current_thread() is threading.main_thread():
             return
         with self._cond:
-            # A timeout, never a deadlock: a record spanning many blocks still gets read.
-            self._cond.wait_for(
-                lambda: self._finished or self.output_bytes - self.released < ahead, timeout=0.25
-            )
+            while not (self._finished or self.output_bytes - self.released < ahead):
+                if self._cond.wait(STALL_S):
+                    continue
+                if not self.busy and time.monotonic() - self._progress_at >= STALL_S:
+                    return
 
     def finish(self) -> None:
         """The summary is done: every later read (pyarrow's readahead) gets EOF at once,

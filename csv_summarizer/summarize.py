@@ -293,6 +293,7 @@ class _Run:
 
     # pyarrow calls this for every record whose field count differs from the header's.
     def _invalid(self, row: Any) -> str:
+        self.feed.progress()  # parsing goes on: the feed's readers keep waiting
         text = row.text or ""
         number = row.number if row.number is not None else self.records_done + 1
         blank = self.feed.blank_lines
@@ -310,7 +311,7 @@ class _Run:
         lim = self.limits
         block = max(lim.block_size, 2 * lim.max_field_bytes + (64 << 10))
         self.block = block
-        self.feed.ahead = 2 * block
+        self.feed.ahead = 3 * block
         reader = None
         summarizing = False
         try:
@@ -344,8 +345,9 @@ class _Run:
                 except StopIteration:
                     break
                 summarizing = True  # errors from here on are bugs, never the reader's
+                self.feed.busy = True  # no reading ahead while this batch is summarized
                 self._batch(batch)
-                summarizing = False
+                self.feed.busy = summarizing = False
         except (pa.ArrowException, *GZIP_ERRORS) as exc:
             if summarizing:
                 raise
