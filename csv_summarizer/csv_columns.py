@@ -25,22 +25,21 @@ from csv_sketches import (
     hash_keys,
     text_keys,
 )
-
-INT_RE = r"^[-+]?(0|[1-9][0-9]*)$"
-LEADING_ZERO_RE = r"^[-+]?0[0-9]+$"
-NUM_RE = r"^[-+]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$|^[-+]?(?i:inf|infinity)$"
-DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-DATETIME_RE = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
-    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+from csv_types import (
+    AWARE_RE,
+    DATE_RE,
+    DATETIME_RE,
+    FALSE_TOKENS,
+    INT_RE,
+    LEADING_ZERO_RE,
+    NUM_RE,
+    PREFILTER_RE,
+    TRUE_TOKENS,
+    TYPE_ORDER,
 )
-AWARE_RE = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
-PREFILTER_RE = r"^([-+.0-9]|(?i:true|false|yes|no|t|f|y|n|inf|infinity)$)"
-TRUE_TOKENS = ("true", "True", "TRUE", "t", "T", "yes", "Yes", "YES", "y", "Y")
-FALSE_TOKENS = ("false", "False", "FALSE", "f", "F", "no", "No", "NO", "n", "N")
+
 BOOL_SET = pa.array(TRUE_TOKENS + FALSE_TOKENS)
 TRUE_SET = pa.array(TRUE_TOKENS)
-TYPE_ORDER = ("boolean", "integer", "number", "date", "datetime")
 _TS = pa.timestamp("us")
 _TS_UTC = pa.timestamp("us", tz="UTC")
 _EPOCH = dt.datetime(1970, 1, 1)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
 from csv_errors import CsvRejected
+from csv_types import kind_of
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -26,26 +26,11 @@ class Dialect:
     header_field_count: int | None = None
 
 
-# (\.\d*)? and not \.?\d*: the latter splits a run of digits between \d+ and \d* in n ways
-# per try, and a long digit run that does not match then backtracks for minutes (ReDoS).
-_INTLIKE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-_DATELIKE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
-)
-_BOOLLIKE = frozenset({"true", "false", "t", "f", "yes", "no", "y", "n"})
-
-
 def _cell_kind(cell: str, nulls: frozenset[str]) -> str:
     s = cell.strip()
     if s in nulls or not s:
         return "null"
-    if _INTLIKE.match(s) or s.lower() in ("inf", "-inf", "infinity"):
-        return "number"
-    if _DATELIKE.match(s):
-        return "date"
-    if s.lower() in _BOOLLIKE:
-        return "bool"
-    return "string"
+    return kind_of(cell)
 
 
 def _line_terminator(text: str) -> str:
