@@ -13,7 +13,8 @@ Safe to repeat and to interrupt:
 - the events carry the object's ETag, size and version id but no sequencer. Outputs that
   already record that ETag/version make the handler skip the object (``skipped_duplicate``),
   and an event that no longer names the current object is ``skipped_stale``
-  (``pipeline_runtime.idempotency.is_superseded``), so a backfill never overwrites the results of a newer upload;
+  (``idempotency.is_superseded`` in the runtime), so a backfill never overwrites the
+  results of a newer upload;
 - ``ListObjectsV2`` is lexicographic: the checkpoint records, per prefix, the last key below
   which everything has settled, and a resumed run lists from there (``StartAfter``).
 """
