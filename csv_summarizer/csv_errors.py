@@ -8,7 +8,6 @@ REASONS: dict[str, str] = {
     "empty": "the object has no bytes, or only blank lines",
     "not_text": "the object is binary (a known file signature, NUL or control bytes)",
     "undecodable": "the bytes do not decode in the encoding their BOM declares",
-    "field_too_large": "the first record already exceeds the field-size limit",
     "too_many_columns": "the header or first record has more columns than allowed",
     "too_large": "the object, stored or decompressed, exceeds the size limit (MaxCsvBytes)",
     "corrupt_gzip": "the object starts like gzip but does not decompress",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
+from pathlib import Path
 
 import pytest
 from csv_errors import REASONS
@@ -135,3 +137,12 @@ def test_a_failing_source_raises_instead_of_summarizing_part():
     data = b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(200_000))
     with pytest.raises(ConnectionResetError):
         summarize(_FailingBody(data, 300_000), CsvLimits())
+
+
+def test_every_reason_code_is_raised_somewhere():
+    """A reason nothing raises is a promise the error reports never keep."""
+    sources = "".join(
+        p.read_text() for p in (Path(__file__).resolve().parents[2] / "csv_summarizer").glob("*.py")
+    )
+    raised = set(re.findall(r'CsvRejected\(\s*"([a-z_]+)"', sources))
+    assert raised == set(REASONS)
