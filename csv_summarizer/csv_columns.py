@@ -8,7 +8,6 @@ the final type is chosen from whole-file counts and its statistics need no secon
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +41,6 @@ BOOL_SET = pa.array(TRUE_TOKENS + FALSE_TOKENS)
 TRUE_SET = pa.array(TRUE_TOKENS)
 _TS = pa.timestamp("us")
 _TS_UTC = pa.timestamp("us", tz="UTC")
-_EPOCH = dt.datetime(1970, 1, 1)
 
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
 Locate = Callable[[list[int]], list[int]]
@@ -674,11 +672,11 @@ class ColumnState:
         return self._counts
 
     # ---- result ----------------------------------------------------------------------
-    def _decide(self) -> tuple[str, int, float]:
-        """(type, fitting values, misfit tolerance used)."""
+    def _decide(self) -> tuple[str, int]:
+        """(type, number of values that fit it): the most specific type the most values fit."""
         nonnull = self.nonnull
         if nonnull == 0:
-            return "null", 0, 0.0
+            return "null", 0
         n = self.n
         fits = {
             "boolean": n["boolean"],
@@ -691,12 +689,12 @@ class ColumnState:
             fits["integer"] = fits["number"] = 0
         for t in TYPE_ORDER:
             if fits[t] == nonnull:
-                return t, nonnull, 0.0
+                return t, nonnull
         best = max(TYPE_ORDER, key=lambda t: (fits[t], -TYPE_ORDER.index(t)))
-        return ("string", nonnull, 0.0) if fits[best] == 0 else (best, fits[best], 0.0)
+        return ("string", nonnull) if fits[best] == 0 else (best, fits[best])
 
     def result(self, tolerance: float) -> dict[str, Any]:
-        typ, fit, _ = self._decide()
+        typ, fit = self._decide()
         nonnull = self.nonnull
         if typ not in ("string", "null") and fit < (1 - tolerance) * nonnull:
             typ, fit = "string", nonnull
@@ -862,7 +860,3 @@ def _finite(total: float, n: int = 1) -> float | None:
     except OverflowError:  # an exact int sum beyond the float range
         return None
     return value if math.isfinite(value) else None
-
-
-def iso_from_micros(micros: int) -> str:
-    return (_EPOCH + dt.timedelta(microseconds=micros)).isoformat()
