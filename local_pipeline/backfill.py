@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import queue
 import threading
 import time
@@ -43,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline.dispatch import AsyncInvoker, FunctionSandbox, sandbox_config
 from local_pipeline.emulator import Emulator
-from local_pipeline.report import FAILED, record_outcome
+from local_pipeline.report import FAILED, record_outcome, write_whole
 from local_pipeline.routing import triggered_functions, upload_bucket
 from local_pipeline.template import Stack
 
@@ -146,9 +145,7 @@ class Checkpoint:
         if self.path is None:
             return
         document = {"bucket": self.bucket, "after": self.after, "failed": self.failed}
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False), "utf-8")
-        os.replace(temporary, self.path)  # atomic: a crash leaves the old or the new file
+        write_whole(self.path, json.dumps(document, indent=2, ensure_ascii=False))
 
 
 class Watermark:

@@ -20,7 +20,7 @@ NOT_TRIGGERED = "not_triggered"
 NOT_SETTLED = "not_settled"
 NOT_UPLOADED = "not_uploaded"
 # A skip says an earlier event did the work: it must never stand for that work's outcome.
-_SKIPS = frozenset({"skipped_duplicate", "skipped_stale"})
+SKIPPED = frozenset({"skipped_duplicate", "skipped_stale"})
 
 EventId = tuple[str, str, str]  # bucket, key, function
 
@@ -94,7 +94,7 @@ class Progress:
 
 
 def _skipped(settlement: Settlement, key: str) -> bool:
-    return record_outcome(settlement, key)[0] in _SKIPS
+    return record_outcome(settlement, key)[0] in SKIPPED
 
 
 def _summary(settlement: Settlement, key: str) -> str:
@@ -252,7 +252,12 @@ def write_report(reports: list[InputReport], path: Path) -> None:
         "duplicates": sum(r.duplicates for r in reports),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole or not at all: an interrupted write never leaves half a report.
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_whole(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a crash or Ctrl-C mid-write leaves the
+    old file or the new one, never half of one."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from local_pipeline.report import FAILED, UNFINISHED, InputReport
+from local_pipeline.report import UNFINISHED, InputReport, write_whole
 
 PAGE_NAME = "index.html"
 # What browsers draw in an <img>; other originals (HEIC, TIFF) get a caption instead.
@@ -90,12 +90,12 @@ def _share(part: int | None, whole: int | None) -> str | None:
 def _image_entry(entry: Entry, outputs: list[Path], source: Path, page_dir: Path) -> None:
     manifest_path = next((p for p in outputs if p.name == "manifest.json"), None)
     manifest = _load_json(manifest_path) if manifest_path else None
-    if not manifest:
+    if not manifest_path or not manifest:
         return
     image = manifest.get("image", {})
     original_bytes = source.stat().st_size if source.is_file() else None
     drawable = str(image.get("format", "")).upper() in BROWSER_IMAGE_FORMATS
-    entry.manifest = _href(manifest_path, page_dir) if manifest_path else None
+    entry.manifest = _href(manifest_path, page_dir)
     entry.pictures.append(
         Picture(
             "original",
@@ -184,7 +184,7 @@ def entries(reports: list[InputReport], cwd: Path, page_dir: Path) -> list[Entry
             _csv_entry(entry, outputs, page_dir)
         elif report.outcome == "error_report":
             _error_entry(entry, report, outputs, page_dir)
-        elif report.outcome in UNFINISHED or report.outcome == FAILED:
+        elif report.outcome in UNFINISHED:
             entry.failure = _failure(report)
         else:  # skipped, not triggered: the reason is the whole story
             entry.failure = str(report.error) if report.error else None
@@ -213,7 +213,5 @@ def write_results_page(
     """Write ``<out>/index.html``, whole or not at all, and return its path."""
     page = out_dir / PAGE_NAME
     out_dir.mkdir(parents=True, exist_ok=True)
-    partial = out_dir / f".{PAGE_NAME}.partial"
-    partial.write_text(render(reports, out_dir, cwd, title), encoding="utf-8")
-    partial.replace(page)
+    write_whole(page, render(reports, out_dir, cwd, title))
     return page
