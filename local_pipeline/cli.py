@@ -42,6 +42,7 @@ from local_pipeline.emulator import (
 )
 from local_pipeline.report import (
     FAILED,
+    SKIPPED,
     UNFINISHED,
     InputReport,
     Progress,
@@ -394,7 +395,7 @@ class LivePage:
     def _record(self, settlement: Settlement, bucket: str, key: str) -> None:
         outcome, outputs, error = record_outcome(settlement, key)
         earlier = self.reports.get((key, settlement.function))
-        if earlier is not None and outcome in ("skipped_duplicate", "skipped_stale"):
+        if earlier is not None and outcome in SKIPPED:
             earlier.duplicates += 1  # the earlier event's outcome stands
             return
         original = self._download(bucket, key)
