@@ -291,11 +291,12 @@ class Dispatcher:
         )
         for message in response.get("Messages", []):
             event = self.admit(json.loads(message["Body"]))
+            settlement = None
             if event is not None:
                 enqueued_at = int(message["Attributes"]["SentTimestamp"]) / 1000
                 settlement = invoker.invoke(event, enqueued_at)
             self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            if event is not None:
+            if settlement is not None:
                 self.on_settled(settlement)
 
 
