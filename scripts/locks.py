@@ -51,10 +51,6 @@ class Lock:
     target: tuple[str, ...]
     constraints: tuple[str, ...] = ()
 
-    @property
-    def name(self) -> str:
-        return self.output
-
 
 RUNTIME = Lock("layers/runtime/requirements.txt", ("layers/runtime/requirements.in",), FOR_LAMBDA)
 PILLOW = Lock("layers/pillow/requirements.txt", ("layers/pillow/requirements.in",), FOR_LAMBDA)
@@ -129,7 +125,7 @@ def compile_lock(lock: Lock, root: Path = ROOT, output: Path | None = None, *, u
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise LockError(f"{lock.name}: uv pip compile failed: {last}")
+        raise LockError(f"{lock.output}: uv pip compile failed: {last}")
 
 
 def pins(lock_text: str) -> dict[str, str]:
