@@ -141,7 +141,8 @@ def run_csvstat(path: str) -> dict[str, object]:
 ENGINES = {"core": run_core, "duckdb": run_duckdb, "csvstat": run_csvstat}
 
 
-def _vm_hwm_mb() -> float:
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -158,7 +159,7 @@ def child(engine: str, path: str) -> None:
     cpu += kids.ru_utime + kids.ru_stime
     # VmHWM is this process's own peak; ru_maxrss would carry the parent's peak across
     # fork+exec. csvstat runs in a grandchild: its peak comes from RUSAGE_CHILDREN.
-    rss = max(_vm_hwm_mb(), kids.ru_maxrss / 1024 if engine == "csvstat" else 0.0)
+    rss = max(peak_rss_mb(), kids.ru_maxrss / 1024 if engine == "csvstat" else 0.0)
     print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": rss, **info}))
 
 

@@ -30,42 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-ROOT = Path(__file__).resolve().parent.parent
-CORE = ROOT / "csv_summarizer"
-WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "omicron",
-    "pi",
-    "rho",
-    "sigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "chi",
-    "psi",
-    "omega",
-    "red",
-    "green",
-    "blue",
-    "cyan",
-    "magenta",
-    "yellow",
-    "black",
-    "white",
-]
+from bench_csv import CORE, WORDS, peak_rss_mb
 
 
 def _corpus(rnd: random.Random, size: int) -> str:
@@ -151,13 +116,6 @@ def generate(folder: Path, mb: int) -> list[Path]:
     return paths
 
 
-def _vm_hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def child(path: str) -> None:
     """Summarize ``path`` with the handler's limits; print rows, peak RSS, wall seconds."""
     sys.path.insert(0, str(CORE))
@@ -176,7 +134,7 @@ def child(path: str) -> None:
                 "rows": s["rows"],
                 "ragged": s["issues"]["ragged_rows"]["count"],
                 "columns": cols,
-                "rss_mb": _vm_hwm_mb(),
+                "rss_mb": peak_rss_mb(),
                 "wall": wall,
             }
         )
