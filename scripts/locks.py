@@ -128,13 +128,18 @@ def compile_lock(lock: Lock, root: Path = ROOT, output: Path | None = None, *, u
         raise LockError(f"{lock.output}: uv pip compile failed: {last}")
 
 
+def normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares them: ``Pillow_heif`` -> ``pillow-heif``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def pins(lock_text: str) -> dict[str, str]:
     """`name -> version ; marker` for each requirement of a compiled lock."""
     found = {}
     for line in lock_text.splitlines():
         match = _REQUIREMENT.match(line)
         if match:
-            name = re.sub(r"[-_.]+", "-", match[1]).lower()
+            name = normalized(match[1])
             marker = (match[4] or "").strip()
             found[f"{name}{marker and ' ' + marker}"] = match[3]
     return found

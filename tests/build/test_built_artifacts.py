@@ -4,7 +4,6 @@ Lambda loads the layers and the function code unzipped into a 250 MB budget, on 
 every native library must be aarch64, and each function plus its layers must fit.
 """
 
-import re
 from pathlib import Path
 
 import pytest
@@ -59,7 +58,7 @@ def _dist_infos(layer: str) -> set[str]:
     found = set()
     for dist_info in (BUILD / layer / "python").glob("*.dist-info"):
         name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
-        found.add(f"{re.sub(r'[-_.]+', '-', name).lower()}-{version}")
+        found.add(f"{locks.normalized(name)}-{version}")
     return found
 
 

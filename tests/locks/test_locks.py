@@ -26,10 +26,6 @@ def _pins(path: str) -> dict[str, str]:
     return locks.pins((ROOT / path).read_text())
 
 
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 # ---------------------------------------------------------------- what the locks contain
 
 
@@ -122,7 +118,8 @@ def test_sam_builds_every_layer_with_its_makefile_from_the_lock():
 @pytest.mark.parametrize("lock", locks.LAYERS, ids=lambda lock: lock.output)
 def test_venv_runs_the_layers_versions(lock):
     installed = {
-        _normal(dist.metadata["Name"]): dist.version for dist in importlib.metadata.distributions()
+        locks.normalized(dist.metadata["Name"]): dist.version
+        for dist in importlib.metadata.distributions()
     }
     for name, version in _pins(lock.output).items():
         assert installed.get(name) == version, f"{name}: .venv has {installed.get(name)}"
