@@ -28,7 +28,7 @@ def sam_template() -> dict[str, Any]:
 
 
 @functools.cache
-def _translated() -> dict[str, Any]:
+def _translated(parameters: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
     import boto3
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
@@ -42,12 +42,18 @@ def _translated() -> dict[str, Any]:
                 props[uri_key] = f"s3://packaged-code/{props[uri_key].strip('/')}.zip"
     session = boto3.session.Session(region_name="us-east-1")
     translator = Translator(managed_policy_map={}, sam_parser=Parser(), boto_session=session)
-    return translator.translate(template, parameter_values={}, get_managed_policy_map=dict)
+    return translator.translate(
+        template, parameter_values=dict(parameters), get_managed_policy_map=dict
+    )
 
 
-def translated_template() -> dict[str, Any]:
-    """The template as plain CloudFormation, translated offline by samtranslator."""
-    return copy.deepcopy(_translated())
+def translated_template(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The template as plain CloudFormation, translated offline by samtranslator.
+
+    `parameters` are the deploy's parameter overrides: SAM resolves some of them (such as
+    DeploymentPreference.Type) while translating, as the transform does on deploy.
+    """
+    return copy.deepcopy(_translated(frozenset((parameters or {}).items())))
 
 
 def resources_of_type(template: dict[str, Any], cfn_type: str) -> dict[str, dict[str, Any]]:

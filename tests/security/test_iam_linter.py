@@ -15,7 +15,9 @@ PSEUDO = {
 GETATT_ARNS = {
     "AWS::SQS::Queue": "arn:aws:sqs:us-east-1:123456789012:{id}",
     "AWS::Logs::LogGroup": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{id}:*",
+    "AWS::CloudWatch::Alarm": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{id}",
 }
+ROLES = ("ImageProcessorRole", "CsvSummarizerRole", "DeploymentRole", "BatchOperationsRole")
 
 
 def _concrete(value, resources):
@@ -43,14 +45,14 @@ def test_parliament_finds_nothing_in_any_role():
 
     template = translated_template()
     roles = resources_of_type(template, "AWS::IAM::Role")
-    assert set(roles) == {"ImageProcessorRole", "CsvSummarizerRole"}
+    assert set(roles) == set(ROLES)
     findings = {}
     for name, role in roles.items():
         for policy in role["Properties"]["Policies"]:
             document = _concrete(policy["PolicyDocument"], template["Resources"])
             analyzed = analyze_policy_string(json.dumps(document))
             findings[name] = [(f.issue, f.detail) for f in analyzed.findings]
-    assert findings == {"ImageProcessorRole": [], "CsvSummarizerRole": []}
+    assert findings == {role: [] for role in ROLES}
 
 
 def test_parliament_would_flag_a_broad_policy():
