@@ -88,6 +88,50 @@ def test_csv_role_is_exactly_least_privilege(cfn):
     }
 
 
+LIVE_ALIASES = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    "${AWS::StackName}-image-processor:live",
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    "${AWS::StackName}-csv-summarizer:live",
+)
+ROLLBACK_ALARMS = (
+    "ImageProcessorErrorsAlarm",
+    "ImageProcessorFailuresQueuedAlarm",
+    "CsvSummarizerErrorsAlarm",
+    "CsvSummarizerFailuresQueuedAlarm",
+)
+
+
+def test_deployment_role_only_shifts_the_live_aliases_and_reads_the_rollback_alarms(cfn):
+    shift = {"lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"}
+    assert _grants(cfn, "DeploymentRole") == {
+        (action, _sub(alias)) for action in shift for alias in LIVE_ALIASES
+    } | {("cloudwatch:DescribeAlarms", _getatt(alarm)) for alarm in ROLLBACK_ALARMS}
+
+
+def test_batch_operations_role_is_exactly_least_privilege(cfn):
+    """Invoke the two live aliases; list the upload bucket for the manifest generator;
+    manifests and completion reports under batch-operations/ only."""
+    assert _grants(cfn, "BatchOperationsRole") == {
+        ("lambda:InvokeFunction", _sub(LIVE_ALIASES[0])),
+        ("lambda:InvokeFunction", _sub(LIVE_ALIASES[1])),
+        ("s3:ListBucket", _sub(UPLOAD)),
+        ("s3:GetBucketLocation", _sub(UPLOAD)),
+        ("s3:PutObject", _sub(f"{UPLOAD}/batch-operations/manifests/*")),
+        ("s3:GetObject", _sub(f"{UPLOAD}/batch-operations/manifests/*")),
+        ("s3:GetObjectVersion", _sub(f"{UPLOAD}/batch-operations/manifests/*")),
+        ("s3:PutObject", _sub(f"{UPLOAD}/batch-operations/reports/*")),
+    }
+    outputs = sam_template()["Outputs"]
+    assert outputs["BatchOperationsRoleArn"]["Value"] == {
+        "Fn::GetAtt": ["BatchOperationsRole", "Arn"]
+    }
+    assert outputs["UploadBucketName"]["Value"] == {"Ref": "UploadBucket"}
+    for function in ROLES:
+        translated = cfn["Outputs"][f"{function.removesuffix('Function')}AliasArn"]["Value"]
+        assert translated == {"Ref": f"{function}Aliaslive"}
+
+
 def test_no_wildcard_actions_and_star_resources_only_for_xray(cfn):
     for role in resources_of_type(cfn, "AWS::IAM::Role"):
         for st in _statements(cfn, role):
@@ -160,6 +204,26 @@ def test_outputs_can_never_match_an_input_filter():
     summary_prefix = env["Variables"]["SUMMARY_PREFIX"]
     for prefix in ("images/", "csv/"):
         assert not summary_prefix.startswith(prefix) and not prefix.startswith(summary_prefix)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "batch-operations/manifests/job-1/manifest.csv",
+        "batch-operations/reports/job-1/results/failed.csv",
+        "batch-operations/reports/job-1/manifest.json",
+    ],
+)
+def test_no_notification_watches_the_batch_operations_prefix(cfn, key):
+    """Manifests and completion reports (CSV files) are written under batch-operations/."""
+    configs = cfn["Resources"]["UploadBucket"]["Properties"]["NotificationConfiguration"][
+        "LambdaConfigurations"
+    ]
+    assert configs
+    for config in configs:
+        rules = {r["Name"]: r["Value"] for r in config["Filter"]["S3Key"]["Rules"]}
+        matches = key.startswith(rules.get("prefix", "")) and key.endswith(rules.get("suffix", ""))
+        assert not matches, (key, rules)
 
 
 def test_lambda_permissions_are_scoped_to_s3_in_this_account(cfn):
@@ -411,5 +475,24 @@ def test_the_translated_lint_catches_the_bucket_policy_cycle(cfn):
     """The trap the string bucket names avoid: a role that !GetAtt's the bucket is a cycle."""
     role = cfn["Resources"]["ImageProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     role["Statement"][0]["Resource"] = {"Fn::Sub": "${UploadBucket.Arn}/images/*"}
+    findings = _cfn_lint(cfn)
+    assert any("E3004" in f or "ircular" in f for f in findings), findings
+
+
+@pytest.mark.parametrize(
+    ("resource", "path"),
+    [
+        # A role that names the alias by !Ref: alias -> deployment group -> role -> alias.
+        ("DeploymentRole", ("Policies", 0, "PolicyDocument", "Statement", 0, "Resource")),
+        # An alarm on the alias by !Ref: alias -> deployment group -> alarm -> alias.
+        ("ImageProcessorErrorsAlarm", ("Dimensions", 1, "Value")),
+    ],
+)
+def test_the_translated_lint_catches_an_alias_cycle(cfn, resource, path):
+    """Why the deployment role and the alarms name the alias by a string, not by !Ref."""
+    target = cfn["Resources"][resource]["Properties"]
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = {"Ref": "ImageProcessorFunctionAliaslive"}
     findings = _cfn_lint(cfn)
     assert any("E3004" in f or "ircular" in f for f in findings), findings
