@@ -52,8 +52,16 @@ def _partial_traffic_s(deployment_type: str) -> tuple[int, int]:
     raise AssertionError(f"not a gradual deployment type: {deployment_type}")
 
 
-def _rollback_alarms(cfn, function):
+def _alarm_configuration(cfn, function, overrides=None):
+    """The deployment group's AlarmConfiguration for these parameters (its Fn::If chosen)."""
     config = cfn["Resources"][f"{function}DeploymentGroup"]["Properties"]["AlarmConfiguration"]
+    condition, if_true, if_false = config["Fn::If"]
+    stack = Stack(cfn, parameter_overrides=overrides or {})
+    return if_true if stack.resolve(cfn["Conditions"][condition]) else if_false
+
+
+def _rollback_alarms(cfn, function):
+    config = _alarm_configuration(cfn, function)
     assert config["Enabled"] is True
     return [alarm["Name"]["Ref"] for alarm in config["Alarms"]]
 
@@ -92,6 +100,13 @@ def test_each_function_has_an_alias_shifted_by_its_own_deployment_group(cfn, fun
     short = function.removesuffix("Function")
     assert _rollback_alarms(cfn, function) == [f"{short}ErrorsAlarm", f"{short}FailuresQueuedAlarm"]
     assert len(resources_of_type(cfn, "AWS::CodeDeploy::DeploymentGroup")) == len(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_rollback_alarms_can_be_left_out_for_one_roll_forward(cfn, function):
+    assert sam_template()["Parameters"]["RollbackAlarms"]["Default"] == "Enabled"
+    assert "RollbackAlarms" not in PROD and "RollbackAlarms" not in _samconfig_parameters("default")
+    assert _alarm_configuration(cfn, function, {"RollbackAlarms": "Disabled"}) == {}
 
 
 def test_deployment_type_is_all_at_once_by_default_and_gradual_in_prod(cfn, prod_cfn):
