@@ -17,7 +17,7 @@ from local_pipeline.routing import (
     triggered_functions,
     upload_bucket,
 )
-from local_pipeline.template import ROOT, Stack, load_stack
+from local_pipeline.template import ROOT, Stack, TemplateError, load_stack
 from tests.cfn import resources_of_type, sam_template
 
 
@@ -90,6 +90,24 @@ def test_names_resolve_to_the_local_stack(local: Stack) -> None:
 def test_parameter_overrides_reach_the_environment() -> None:
     stack = load_stack(parameter_overrides={"ThumbnailSize": "128"})
     assert stack.function("ImageProcessorFunction").environment["THUMBNAIL_SIZE"] == "128"
+
+
+def test_rollout_settings_are_accepted_and_need_no_local_stand_in(local: Stack) -> None:
+    """The alias, CodeDeploy and provisioned concurrency exist only in AWS: locally the
+    same two functions run, whatever the deployment parameters say."""
+    stack = load_stack(
+        parameter_overrides={
+            "DeploymentType": "Canary10Percent10Minutes",
+            "RollbackAlarms": "Disabled",
+            "ImageProvisionedConcurrency": "2",
+        }
+    )
+    assert stack.functions() == local.functions()
+    with pytest.raises(TemplateError) as error:
+        load_stack(parameter_overrides={"DeploymentType": "Canary50Percent1Minute"})
+    assert str(error.value).startswith(
+        "parameter DeploymentType='Canary50Percent1Minute' must be one of: AllAtOnce, "
+    )
 
 
 @pytest.mark.parametrize(
