@@ -104,8 +104,11 @@ def test_each_function_has_an_alias_shifted_by_its_own_deployment_group(cfn, fun
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_rollback_alarms_can_be_left_out_for_one_roll_forward(cfn, function):
+    """sam deploy keeps the last value of a parameter it is not given: each environment
+    names RollbackAlarms=Enabled, so the next plain deploy turns the alarms back on."""
     assert sam_template()["Parameters"]["RollbackAlarms"]["Default"] == "Enabled"
-    assert "RollbackAlarms" not in PROD and "RollbackAlarms" not in _samconfig_parameters("default")
+    for environment in ("default", "prod"):
+        assert _samconfig_parameters(environment)["RollbackAlarms"] == "Enabled"
     assert _alarm_configuration(cfn, function, {"RollbackAlarms": "Disabled"}) == {}
 
 
