@@ -103,10 +103,14 @@ ROLLBACK_ALARMS = (
 
 
 def test_deployment_role_only_shifts_the_live_aliases_and_reads_the_rollback_alarms(cfn):
-    shift = {"lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"}
-    assert _grants(cfn, "DeploymentRole") == {
-        (action, _sub(alias)) for action in shift for alias in LIVE_ALIASES
-    } | {("cloudwatch:DescribeAlarms", _getatt(alarm)) for alarm in ROLLBACK_ALARMS}
+    """IAM authorizes GetAlias/UpdateAlias on the function's ARN (resource type `function`),
+    provisioned concurrency on the alias's, DescribeAlarms on each alarm's."""
+    functions = [alias.removesuffix(":live") for alias in LIVE_ALIASES]
+    assert _grants(cfn, "DeploymentRole") == (
+        {(a, _sub(f)) for a in ("lambda:GetAlias", "lambda:UpdateAlias") for f in functions}
+        | {("lambda:GetProvisionedConcurrencyConfig", _sub(alias)) for alias in LIVE_ALIASES}
+        | {("cloudwatch:DescribeAlarms", _getatt(alarm)) for alarm in ROLLBACK_ALARMS}
+    )
 
 
 def test_batch_operations_role_is_exactly_least_privilege(cfn):
