@@ -88,6 +88,32 @@ def triggered_functions(
     )
 
 
+@dataclass(frozen=True)
+class FilterReach:
+    """A template S3 event filter that some key under a prefix can match."""
+
+    function: str  # logical id
+    prefix: str  # the narrower of the filter's prefix and the one asked for
+    suffix: str
+
+
+def filters_reached(
+    functions: Iterable[FunctionSpec], bucket_logical_id: str, prefix: str
+) -> list[FilterReach]:
+    """The S3 event filters of the bucket that can match a key starting with prefix.
+
+    S3 refuses overlapping filters on one bucket, so each key matches at most one of them:
+    a backfill per filter reaches every routed key once.
+    """
+    return [
+        FilterReach(fn.logical_id, max(prefix, event.prefix, key=len), event.suffix)
+        for fn in functions
+        for event in fn.events
+        if event.bucket_logical_id == bucket_logical_id
+        and (prefix.startswith(event.prefix) or event.prefix.startswith(prefix))
+    ]
+
+
 def _files(path: Path, excluded: tuple[Path, ...] = ()) -> list[tuple[Path, PurePosixPath]]:
     """Files under path (or path itself), each with its path relative to the argument.
 

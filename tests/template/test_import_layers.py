@@ -7,7 +7,9 @@
   record loop (outcomes) nor the idempotency protocol;
 - each handler imports its own core and the runtime, and nothing of the other function;
 - the local runner imports no handler, core or runtime module: it loads handlers by the
-  template's Handler and CodeUri, as Lambda does.
+  template's Handler and CodeUri, as Lambda does;
+- the operations tools (a real AWS account) import the local runner's template reader,
+  boto3 and botocore, never product code; the local runner never imports them.
 
 Read from the source with ast (every import statement, at any depth), not by importing.
 """
@@ -87,6 +89,22 @@ def test_the_local_runner_imports_no_handler_core_or_runtime():
         assert not _imports(path) & product, f"local_pipeline/{name}.py"
 
 
+OPERATIONS_LIBRARIES = frozenset({"boto3", "botocore", "local_pipeline", "operations"})
+
+
+def test_the_local_runner_never_imports_the_operations_tools():
+    for name, path in _modules(ROOT / "local_pipeline").items():
+        assert "operations" not in _imports(path), f"local_pipeline/{name}.py"
+
+
+def test_the_operations_tools_import_no_product_code():
+    modules = _modules(ROOT / "operations")
+    assert modules
+    for name, path in modules.items():
+        foreign = _imports(path) - STDLIB - OPERATIONS_LIBRARIES
+        assert foreign == set(), f"operations/{name}.py imports {sorted(foreign)}"
+
+
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import cycle in graph (module -> modules of the same package), or None."""
     state: dict[str, int] = {}  # 1: on the current path, 2: done
@@ -121,6 +139,8 @@ def _package_graph(folder: Path, package: str | None = None) -> dict[str, set[st
                 parts = node.module.split(".")
                 inner = parts[1] if package and parts[0] == package and len(parts) > 1 else None
                 targets.add(inner or parts[0])
+                if package and node.module == package:  # from package import module
+                    targets |= {alias.name for alias in node.names}
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     parts = alias.name.split(".")
@@ -136,12 +156,19 @@ def _package_graph(folder: Path, package: str | None = None) -> dict[str, set[st
         ("csv_summarizer", None),
         ("layers/runtime/pipeline_runtime", "pipeline_runtime"),
         ("local_pipeline", "local_pipeline"),
+        ("operations", "operations"),
     ],
 )
 def test_no_module_imports_another_in_a_cycle(folder, package):
     graph = _package_graph(ROOT / folder, package)
     assert len(graph) > 1
     assert _cycle(graph) is None, _cycle(graph)
+
+
+def test_the_graph_sees_from_package_import_module(tmp_path):
+    (tmp_path / "a.py").write_text("from pkg import b\n")
+    (tmp_path / "b.py").write_text("def f():\n    from pkg.a import x\n")
+    assert _cycle(_package_graph(tmp_path, "pkg")) == ["a", "b", "a"]
 
 
 def test_the_cycle_finder_finds_one():
