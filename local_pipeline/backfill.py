@@ -265,7 +265,8 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
         return _refuse(f"the emulator at {args.endpoint_url} does not answer: {error}")
     tasks = plan_tasks(stack, iter(objects), bucket.name)
     if not tasks:
-        print(f"no object under s3://{bucket.name}/{args.prefix} is routed to a function")
+        before = f" created before {created_before.isoformat()}" if created_before else ""
+        print(f"no object under s3://{bucket.name}/{args.prefix}{before} is routed to a function")
         return 0
     sandboxes = Sandboxes(stack, args.endpoint_url, env_vars, args.out / "logs")
     try:
