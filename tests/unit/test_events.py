@@ -2,7 +2,13 @@ import json
 from pathlib import Path
 
 import pytest
-from pipeline_runtime.events import EventShapeError, S3ObjectRef, parse_event
+from pipeline_runtime.events import (
+    BatchInvocation,
+    EventShapeError,
+    S3ObjectRef,
+    batch_invocation,
+    parse_event,
+)
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "local-upload-123456789012-us-east-1"
@@ -115,3 +121,62 @@ def test_missing_version_and_etag_are_none():
 def test_bad_shapes_are_rejected_clearly(event, message):
     with pytest.raises(EventShapeError, match=message):
         parse_event(event)
+
+
+BATCH_TASK = {"taskId": "dGFza2lk", "s3Key": "images/a+b%2B%C3%A9.jpg", "s3VersionId": "v1"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "where"),
+    [("2.0", {"s3Bucket": "b"}), ("1.0", {"s3BucketArn": "arn:aws:s3:::b"})],
+)
+def test_batch_operation_tasks_name_a_key_and_a_version_only(schema, where):
+    event = {
+        "invocationSchemaVersion": schema,
+        "invocationId": "inv",
+        "job": {"id": "job"},
+        "tasks": [BATCH_TASK | where, BATCH_TASK | where | {"taskId": "t2", "s3VersionId": None}],
+    }
+    first, second = parse_event(event)
+    assert first == S3ObjectRef(
+        bucket="b",
+        key="images/a b+é.jpg",
+        version_id="v1",
+        event_name="BatchOperations:LambdaInvoke",
+        request_id="inv",
+        task_id="dGFza2lk",
+    )
+    assert first.needs_identity and first.correlation_id == "dGFza2lk"
+    assert (second.task_id, second.version_id) == ("t2", None)
+    assert batch_invocation(event) == BatchInvocation(schema, "inv")
+
+
+def test_other_shapes_are_no_batch_invocation():
+    assert batch_invocation(json.loads((EVENTS / "image_put.json").read_text())) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            {"invocationSchemaVersion": "3.0", "invocationId": "i", "tasks": [BATCH_TASK]},
+            "S3 Batch Operations invocationSchemaVersion '3.0' is not 1.0 or 2.0",
+        ),
+        (
+            {"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": []},
+            "S3 Batch Operations event has no tasks",
+        ),
+        (
+            {"invocationSchemaVersion": "2.0", "tasks": [BATCH_TASK]},
+            "S3 Batch Operations event lacks invocationId or tasks",
+        ),
+        (
+            {"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": [BATCH_TASK]},
+            "S3 Batch Operations task lacks 's3Bucket'",
+        ),
+    ],
+)
+def test_malformed_batch_events_are_shape_errors(event, message):
+    with pytest.raises(EventShapeError) as raised:
+        parse_event(event)
+    assert str(raised.value) == message

@@ -3,7 +3,10 @@
 Accepted shapes:
 - an S3 event notification (``Records[].s3``), possibly with several records;
 - the same notification wrapped in SQS (``Records[].body`` holds the S3 event JSON);
-- an EventBridge "Object Created" event (``detail.bucket.name`` / ``detail.object.key``).
+- an EventBridge "Object Created" event (``detail.bucket.name`` / ``detail.object.key``);
+- an S3 Batch Operations ``LambdaInvoke`` event (``tasks[]``, invocation schema 1.0 or 2.0).
+  A task names a key and maybe a version, nothing more: its ref has no ETag, size or
+  sequencer until ``s3io.ObjectStore.identify`` HEADs the object (``needs_identity``).
 
 ``s3:TestEvent`` (sent when a notification configuration is saved) yields no objects.
 Keys in S3 notifications are URL-encoded with ``+`` for spaces; EventBridge keys are not.
@@ -15,6 +18,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes import S3BatchOperationEvent
+
+BATCH_SCHEMA_VERSIONS = ("1.0", "2.0")
 
 
 class EventShapeError(ValueError):
@@ -34,11 +41,17 @@ class S3ObjectRef:
     event_name: str = "ObjectCreated:Put"
     event_time: str | None = None
     request_id: str | None = None
+    task_id: str | None = None  # the S3 Batch Operations task that named the object
 
     @property
     def correlation_id(self) -> str:
         """Ties every log line of this record together: the sequencer is unique per write."""
-        return self.sequencer or self.request_id or f"{self.bucket}/{self.key}"
+        return self.sequencer or self.task_id or self.request_id or f"{self.bucket}/{self.key}"
+
+    @property
+    def needs_identity(self) -> bool:
+        """A Batch Operations task not yet HEADed: no ETag or size to fetch and judge it by."""
+        return self.task_id is not None and self.etag is None
 
     def identity(self) -> dict[str, Any]:
         """What outputs record about their source, for idempotency and provenance."""
@@ -53,12 +66,34 @@ class S3ObjectRef:
         }
 
 
+@dataclass(frozen=True)
+class BatchInvocation:
+    """What an S3 Batch Operations response must echo back."""
+
+    schema_version: str
+    invocation_id: str
+
+
+def batch_invocation(event: dict[str, Any]) -> BatchInvocation | None:
+    """The invocation of an S3 Batch Operations event; None for every other shape."""
+    if not _is_batch_operation(event):
+        return None
+    batch = S3BatchOperationEvent(event)
+    return BatchInvocation(batch.invocation_schema_version, batch.invocation_id)
+
+
+def _is_batch_operation(event: Any) -> bool:
+    return isinstance(event, dict) and "invocationSchemaVersion" in event
+
+
 def parse_event(event: dict[str, Any]) -> list[S3ObjectRef]:
     """All S3 objects named by ``event``, in the order given."""
     if not isinstance(event, dict):
         raise EventShapeError(f"event must be a JSON object, got {type(event).__name__}")
     if event.get("Event") == "s3:TestEvent":
         return []
+    if _is_batch_operation(event):
+        return _from_batch_operation(event)
     if event.get("detail-type") == "Object Created" and event.get("source") == "aws.s3":
         return [_from_eventbridge(event)]
     records = event.get("Records")
@@ -108,6 +143,35 @@ def _from_sqs_record(record: dict[str, Any]) -> list[S3ObjectRef]:
     if isinstance(inner, dict) and inner.get("Type") == "Notification" and "Message" in inner:
         inner = json.loads(inner["Message"])
     return parse_event(inner)
+
+
+def _from_batch_operation(event: dict[str, Any]) -> list[S3ObjectRef]:
+    batch = S3BatchOperationEvent(event)
+    version = event.get("invocationSchemaVersion")
+    if version not in BATCH_SCHEMA_VERSIONS:
+        raise EventShapeError(
+            f"S3 Batch Operations invocationSchemaVersion {version!r} is not 1.0 or 2.0"
+        )
+    if not isinstance(event.get("invocationId"), str) or not isinstance(event.get("tasks"), list):
+        raise EventShapeError("S3 Batch Operations event lacks invocationId or tasks")
+    if not event["tasks"]:
+        raise EventShapeError("S3 Batch Operations event has no tasks")
+    refs = []
+    for task in batch.tasks:
+        try:
+            refs.append(
+                S3ObjectRef(
+                    bucket=task.s3_bucket,  # schema 2.0: s3Bucket; 1.0: from s3BucketArn
+                    key=task.s3_key,  # URL-encoded like S3 notifications; decoded here
+                    version_id=task.s3_version_id or None,
+                    event_name="BatchOperations:LambdaInvoke",
+                    request_id=batch.invocation_id,
+                    task_id=task.task_id,
+                )
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise EventShapeError(f"S3 Batch Operations task lacks {exc}") from exc
+    return refs
 
 
 def _from_eventbridge(event: dict[str, Any]) -> S3ObjectRef:
