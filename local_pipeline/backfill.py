@@ -280,6 +280,9 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
             args.out,
             args.tasks_per_event,
         )
+    except (BotoCoreError, ClientError) as error:  # the emulator went away mid-job
+        print(f"error: the job stopped, no report written: {error}", file=sys.stderr)
+        return 1
     finally:
         sandboxes.stop()
     print(f"{report.succeeded} task(s) succeeded, {report.failed} failed")

@@ -209,8 +209,14 @@ def start_backfill(
             say("no job created (give --yes to skip the question)")
             return 1
     s3control = session.client("s3control")
-    for plan, request in zip(plans, requests, strict=True):
-        job_id = s3control.create_job(**request)["JobId"]
+    for created, (plan, request) in enumerate(zip(plans, requests, strict=True)):
+        try:
+            job_id = s3control.create_job(**request)["JobId"]
+        except KeyboardInterrupt:
+            if not created:
+                raise
+            say(f"cancelled after {created} of {len(plans)} jobs were created (above)")
+            return 130
         say(f"created job {job_id}: {plan.keys} -> {plan.reach.function}")
         say(follow_up(job_id, deployment, confirmation_required))
     return 0

@@ -361,3 +361,28 @@ def test_a_bad_command_line_is_one_line(
         main(["backfill", *argv], Session(), _never_asked)
     assert exited.value.code == 2
     assert capsys.readouterr().err == line + "\n"
+
+
+def test_ctrl_c_between_two_jobs_says_which_were_created(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    session = Session()
+    session.expect_stack()
+    session.expect_job(
+        _request("csv/", ".csv", CSV_ALIAS, "csv/", "CsvSummarizerFunction"), "job-1"
+    )
+    calls: list[str] = []
+
+    def interrupt_the_second(**_: Any) -> None:
+        calls.append("CreateJob")
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    session.clients["s3control"].meta.events.register_first(
+        "provide-client-params.s3-control.CreateJob", interrupt_the_second
+    )
+    assert main(["backfill", "--prefix", "csv/", "--yes"], session, _never_asked) == 130
+    session.assert_all_used()
+    out = capsys.readouterr().out
+    assert "created job job-1: csv/*.csv -> CsvSummarizerFunction" in out
+    assert out.endswith("cancelled after 1 of 2 jobs were created (above)\n")
