@@ -32,7 +32,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline.batch_operations import (
     MAX_TASK_ATTEMPTS,
-    REPORT_PREFIX,
     SUCCEEDED,
     TEMPORARY_FAILURE,
     Task,
@@ -40,6 +39,7 @@ from local_pipeline.batch_operations import (
     completion_report,
     opaque_id,
     parse_created_before,
+    report_manifest_key,
     task_event,
     task_results,
     user_arguments,
@@ -165,7 +165,7 @@ def run_job(
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(body)
     succeeded = sum(result.code == SUCCEEDED for _, result in ordered)
-    manifest_key = f"{REPORT_PREFIX}/job-{job_id}/manifest.json"
+    manifest_key = report_manifest_key(job_id)
     return JobReport(
         job_id, succeeded, len(ordered) - succeeded, manifest_key, folder / manifest_key
     )

@@ -135,6 +135,11 @@ def task_results(event: dict[str, Any], ok: bool, payload: Any) -> dict[str, Tas
     return results
 
 
+def report_manifest_key(job_id: str, prefix: str = REPORT_PREFIX) -> str:
+    """Where a job's completion report starts: the manifest naming its CSVs."""
+    return f"{prefix}/job-{job_id}/manifest.json"
+
+
 def report_row(task: Task, result: TaskResult) -> list[str]:
     """One CSV row of the completion report, as S3 writes it.
 
@@ -185,5 +190,5 @@ def completion_report(
         "Results": entries,
         "ReportSchema": REPORT_SCHEMA,
     }
-    files[f"{prefix}/job-{job_id}/manifest.json"] = json.dumps(manifest, indent=4).encode()
+    files[report_manifest_key(job_id, prefix)] = json.dumps(manifest, indent=4).encode()
     return files

@@ -28,6 +28,7 @@ from local_pipeline.batch_operations import (
     MANIFEST_PREFIX,
     REPORT_FORMAT,
     REPORT_PREFIX,
+    report_manifest_key,
     user_arguments,
 )
 from local_pipeline.routing import FilterReach, filters_reached, upload_bucket
@@ -173,9 +174,7 @@ def follow_up(job_id: str, deployment: Deployment, confirmation_required: bool) 
             f"counted), run it:\n           aws s3control update-job-status {where} "
             "--requested-job-status Ready"
         )
-    lines.append(
-        f"  report:  s3://{bucket}/{REPORT_PREFIX}/job-{job_id}/manifest.json (when it ends)"
-    )
+    lines.append(f"  report:  s3://{bucket}/{report_manifest_key(job_id)} (when it ends)")
     return "\n".join(lines)
 
 
