@@ -7,12 +7,13 @@ the template's S3 event filters alone (``triggered_functions``), never by this m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote_plus
+
+from pipeline_runtime import events
+from pipeline_runtime.events import S3ObjectRef, parse_event
 
 from local_pipeline.template import ROOT, BucketSpec, FunctionSpec, Stack
 
@@ -155,23 +156,14 @@ def plan_uploads(
 
 
 # ---------------------------------------------------------------- events (for `invoke`)
-def _s3_object_nodes(event: Any) -> Iterable[tuple[dict[str, Any], str, str]]:
-    """(object node, bucket, decoded key) for each S3 record of a plain S3 event."""
-    for record in event.get("Records", []) if isinstance(event, dict) else []:
-        if "s3" in record:
-            s3 = record["s3"]
-            yield s3["object"], s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
-
-
+# Read with the handlers' own parser, so that the runner and the functions always agree
+# on which objects an event names.
 def named_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """(bucket, key) of every object an S3, SQS-wrapped or EventBridge event names."""
-    if event.get("detail-type") == "Object Created":
-        return [(event["detail"]["bucket"]["name"], event["detail"]["object"]["key"])]
-    named = [(bucket, key) for _, bucket, key in _s3_object_nodes(event)]
-    for record in event.get("Records", []):
-        if "body" in record:
-            named.extend(named_objects(json.loads(record["body"])))
-    return named
+    """(bucket, key) of every object the event names, in any shape the handlers accept.
+
+    Raises ``EventShapeError`` (a ValueError) for any other event.
+    """
+    return [(ref.bucket, ref.key) for ref in parse_event(event)]
 
 
 def with_identities(
@@ -181,24 +173,14 @@ def with_identities(
 
     Used after seeding an object, so the handler fetches the object that is really there.
     """
-    event = json.loads(json.dumps(event))
-    if event.get("detail-type") == "Object Created":
-        obj = event["detail"]["object"]
-        identity = identities.get((event["detail"]["bucket"]["name"], obj["key"]))
-        if identity:
-            obj.update({"version-id": identity["version_id"], "etag": identity["etag"]})
-            obj["size"] = identity["size"]
-        return event
-    for node, bucket, key in _s3_object_nodes(event):
-        identity = identities.get((bucket, key))
-        if identity:
-            node.update(
-                versionId=identity["version_id"], eTag=identity["etag"], size=identity["size"]
-            )
-    for record in event.get("Records", []):
-        if "body" in record:
-            record["body"] = json.dumps(with_identities(json.loads(record["body"]), identities))
-    return event
+
+    def identity_of(ref: S3ObjectRef) -> S3ObjectRef | None:
+        found = identities.get((ref.bucket, ref.key))
+        if found is None:
+            return None
+        return replace(ref, version_id=found["version_id"], etag=found["etag"], size=found["size"])
+
+    return events.with_identities(event, identity_of)
 
 
 def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:

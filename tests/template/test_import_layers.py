@@ -6,8 +6,9 @@
   inside it, data access (s3io) and event parsing (events) import no policy: neither the
   record loop (outcomes) nor the idempotency protocol;
 - each handler imports its own core and the runtime, and nothing of the other function;
-- the local runner imports no handler, core or runtime module: it loads handlers by the
-  template's Handler and CodeUri, as Lambda does.
+- the local runner imports no handler or core: it loads handlers by the template's Handler
+  and CodeUri, as Lambda does. Of the runtime it imports the event parser only, so that
+  it reads events exactly as the handlers do.
 
 Read from the source with ast (every import statement, at any depth), not by importing.
 """
@@ -81,10 +82,29 @@ def test_each_handler_imports_its_core_and_the_runtime_only(function):
     assert foreign == set(), f"{function}/app.py imports {sorted(foreign)}"
 
 
-def test_the_local_runner_imports_no_handler_core_or_runtime():
-    product = {n for f in FUNCTIONS for n in _modules(ROOT / f)} | {"pipeline_runtime"}
+def _runtime_modules_imported(path: Path) -> set[str]:
+    """Modules of pipeline_runtime that a module imports, by their names in the package."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "pipeline_runtime":
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "pipeline_runtime."
+        ):
+            names.add(str(node.module).split(".")[1])
+        elif isinstance(node, ast.Import):
+            names |= {
+                a.name.split(".")[1] for a in node.names if a.name.startswith("pipeline_runtime.")
+            }
+    return names
+
+
+def test_the_local_runner_imports_no_handler_or_core_and_of_the_runtime_the_parser_only():
+    product = {n for f in FUNCTIONS for n in _modules(ROOT / f)}
     for name, path in _modules(ROOT / "local_pipeline").items():
         assert not _imports(path) & product, f"local_pipeline/{name}.py"
+        assert _runtime_modules_imported(path) <= {"events"}, f"local_pipeline/{name}.py"
+    assert _runtime_modules_imported(ROOT / "local_pipeline" / "routing.py") == {"events"}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
