@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import file_signatures
 from pipeline_runtime import events
 from pipeline_runtime.events import S3ObjectRef, parse_event
 
@@ -25,23 +26,12 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".avif"}
 )
-_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
-_ISO_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"avif")  # HEIF/AVIF "ftyp" boxes
-
-
-def looks_like_image(head: bytes) -> bool:
-    """True if the first bytes are those of an image format."""
-    if head.startswith(_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in _ISO_BRANDS
 
 
 def file_kind(path: Path) -> str | None:
     """'image', 'csv' or None, from the content first and the name second."""
     with path.open("rb") as file:
-        if looks_like_image(file.read(16)):
+        if file_signatures.is_image(file.read(file_signatures.SNIFF_BYTES)):
             return "image"
     name = path.name.lower()
     if name.endswith(CSV_SUFFIXES):
@@ -196,7 +186,7 @@ def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:
     def valid_of_kind(sample: Path) -> bool:
         if wanted == "image":
             with sample.open("rb") as file:
-                return looks_like_image(file.read(16))
+                return file_signatures.is_image(file.read(file_signatures.SNIFF_BYTES))
         return file_kind(sample) == "csv"
 
     candidates = [s for s in samples if valid_of_kind(s)]

@@ -1,7 +1,9 @@
 """Imports only run downwards, as the README's layout says; a cycle is a failure.
 
-- the pure cores import the standard library, their own modules and their imaging or
-  columnar library: never boto3, botocore or the runtime;
+- the pure cores import the standard library, their own modules, their imaging or
+  columnar library and the shared pure modules (``file_signatures``, in the runtime layer
+  beside the runtime): never boto3, botocore or the runtime;
+- a shared pure module imports the standard library only;
 - the runtime (pipeline_runtime) imports no function code and nothing of the local runner;
   inside it, data access (s3io) and event parsing (events) import no policy: neither the
   record loop (outcomes) nor the idempotency protocol;
@@ -24,6 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 RUNTIME_DIR = ROOT / "layers" / "runtime" / "pipeline_runtime"
+# Pure modules of the runtime layer that every function and the local runner may import.
+SHARED_PURE = {"file_signatures": ROOT / "layers" / "runtime" / "file_signatures.py"}
 FUNCTIONS = {
     "image_processor": frozenset({"PIL", "pillow_heif"}),
     "csv_summarizer": frozenset({"pyarrow"}),
@@ -57,8 +61,26 @@ def test_cores_import_only_their_own_modules_and_their_library(function):
     core = _core_modules(function)
     assert core
     for name, path in core.items():
-        foreign = _imports(path) - STDLIB - set(core) - FUNCTIONS[function]
+        foreign = _imports(path) - STDLIB - set(core) - FUNCTIONS[function] - set(SHARED_PURE)
         assert foreign == set(), f"{function}/{name}.py imports {sorted(foreign)}"
+
+
+@pytest.mark.parametrize("module", sorted(SHARED_PURE))
+def test_shared_pure_modules_import_the_standard_library_only(module):
+    assert _imports(SHARED_PURE[module]) - STDLIB == set()
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("the image core", ROOT / "image_processor" / "image_decode.py"),
+        ("the CSV core", ROOT / "csv_summarizer" / "csv_encoding.py"),
+        ("the CSV core", ROOT / "csv_summarizer" / "csv_source.py"),
+        ("the local runner", ROOT / "local_pipeline" / "routing.py"),
+    ],
+)
+def test_every_user_of_file_signatures_imports_the_one_table(user, path):
+    assert "file_signatures" in _imports(path), f"{user} ({path.name}) has its own table"
 
 
 def test_the_runtime_imports_no_function_code_and_no_local_runner():
