@@ -500,15 +500,16 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
 def _read_event(path: Path) -> dict[str, Any]:
     """The event file, checked for a shape the handlers accept."""
     event = _read_json(path, "event file")
-    expected = "an S3 event, an S3 event in SQS, or EventBridge 'Object Created'"
+    expected = (
+        "an S3 event, an S3 event in SQS, EventBridge 'Object Created', "
+        "or an S3 Batch Operations event"
+    )
     if not isinstance(event, dict):
         raise UsageError(f"event file {path}: a JSON {type(event).__name__}, expected {expected}")
     try:
         named_objects(event)
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise UsageError(
-            f"event file {path}: not {expected} (missing or wrong field: {error})"
-        ) from None
+    except ValueError as error:  # EventShapeError: the handlers' own parser says why
+        raise UsageError(f"event file {path}: not {expected} ({error})") from None
     return event
 
 

@@ -246,3 +246,21 @@ def test_a_task_naming_a_version_that_does_not_exist_is_source_missing(aws, csv_
     result = csv_fn.invoke(batch_event("2.0", ("csv/v.csv", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")))
     expected = ("PermanentFailure", "source_missing: summaries/v.csv.error.json")
     assert result == response("2.0", expected)
+
+
+def test_a_late_s3_event_of_an_older_upload_never_replaces_a_tasks_newer_summary(aws, csv_fn):
+    """A Batch task's marker has no sequencer to order by: the late event is judged by
+    whether the key still holds its object, and it does not."""
+    late = upload(aws, UPLOAD, "csv/late.csv", SALES, "0001")
+    newer = _put(aws, "csv/late.csv", SALES + b"east,7\n")
+    csv_fn.invoke(batch_event("2.0", ("csv/late.csv", None)))
+    before = _versions(aws, UPLOAD)
+
+    (record,) = csv_fn.invoke(late)["records"]
+    assert (record["status"], record["detail"]) == (
+        "skipped_stale",
+        "the key now holds a newer upload",
+    )
+    assert _versions(aws, UPLOAD) == before
+    head = aws.head_object(Bucket=UPLOAD, Key="summaries/late.csv.json")
+    assert head["Metadata"]["source-version-id"] == newer

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from pipeline_runtime.events import (
     S3ObjectRef,
     batch_invocation,
     parse_event,
+    with_identities,
 )
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -34,6 +36,15 @@ EXPECTED = {
     "csv_put_via_eventbridge.json": [
         ("csv/quarterly report 2026.csv", "ObjectCreated:PutObject", "0055AED6DCD90281EC")
     ],
+    "image_batch_operations_schema2.json": [
+        ("images/holiday photos/café ☀.jpg", "BatchOperations:LambdaInvoke", None)
+    ],
+    "image_batch_operations_schema1.json": [
+        ("images/logo-transparent.png", "BatchOperations:LambdaInvoke", None)
+    ],
+    "csv_batch_operations_schema2.json": [
+        ("csv/quarterly report 2026.csv", "BatchOperations:LambdaInvoke", None)
+    ],
 }
 
 
@@ -47,6 +58,9 @@ def test_sample_event_parses(name):
     assert [(r.key, r.event_name, r.sequencer) for r in refs] == EXPECTED[name]
     for ref in refs:
         assert ref.bucket == BUCKET
+        if ref.task_id:  # a Batch Operations task names a key and maybe a version only
+            assert ref.needs_identity and ref.size is None
+            continue
         assert ref.size and ref.size > 0
         assert ref.etag and '"' not in ref.etag
         assert ref.version_id
@@ -180,3 +194,84 @@ def test_malformed_batch_events_are_shape_errors(event, message):
     with pytest.raises(EventShapeError) as raised:
         parse_event(event)
     assert str(raised.value) == message
+
+
+# One key with a space, a "+" and unicode, as each shape carries it.
+KEY = "csv/q1 2026 + ünïcode.csv"
+ENCODED_KEY = "csv/q1+2026+%2B+%C3%BCn%C3%AFcode.csv"  # S3 notifications and Batch tasks
+
+
+def _s3(raw_key: str = ENCODED_KEY) -> dict:
+    obj = {"key": raw_key, "size": 5, "eTag": "e0", "versionId": "v0", "sequencer": "01"}
+    return {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": obj}}]}
+
+
+def _sqs(inner: dict) -> dict:
+    return {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(inner)}]}
+
+
+def _sns_in_sqs(inner: dict) -> dict:
+    return _sqs({"Type": "Notification", "Message": json.dumps(inner)})
+
+
+def _eventbridge() -> dict:
+    obj = {"key": KEY, "size": 5, "etag": "e0", "version-id": "v0", "sequencer": "01"}
+    detail = {"bucket": {"name": "b"}, "object": obj, "reason": "PutObject"}
+    return {"detail-type": "Object Created", "source": "aws.s3", "detail": detail}
+
+
+def _batch_event() -> dict:
+    task = {"taskId": "t", "s3Key": ENCODED_KEY, "s3VersionId": "v0", "s3Bucket": "b"}
+    return {
+        "invocationSchemaVersion": "2.0",
+        "invocationId": "i",
+        "job": {"id": "j"},
+        "tasks": [task],
+    }
+
+
+SHAPES = {
+    "s3": _s3,
+    "sqs": lambda: _sqs(_s3()),
+    "sns_in_sqs": lambda: _sns_in_sqs(_s3()),
+    "eventbridge": _eventbridge,
+    "batch_operations": _batch_event,
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_shape_names_the_same_key(shape):
+    (ref,) = parse_event(SHAPES[shape]())
+    assert (ref.bucket, ref.key) == ("b", KEY)
+
+
+def test_an_eventbridge_key_is_taken_as_it_comes_unlike_powertools_key():
+    from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+
+    event = _eventbridge()
+    # Powertools' property would turn the "+" into a space: not the object's key.
+    assert S3EventBridgeNotificationEvent(event).detail.object.key == "csv/q1 2026   ünïcode.csv"
+    assert parse_event(event)[0].key == KEY
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_with_identities_rewrites_every_shape_and_leaves_the_original(shape):
+    event = SHAPES[shape]()
+    original = json.loads(json.dumps(event))
+
+    def identity_of(ref):
+        assert (ref.bucket, ref.key) == ("b", KEY)
+        return replace(ref, version_id="v9", etag="e9", size=99)
+
+    (ref,) = parse_event(with_identities(event, identity_of))
+    assert event == original
+    if shape == "batch_operations":  # a task carries a version id only
+        assert (ref.version_id, ref.etag, ref.size) == ("v9", None, None)
+    else:
+        assert (ref.version_id, ref.etag, ref.size) == ("v9", "e9", 99)
+    assert ref.key == KEY
+
+
+def test_with_identities_leaves_objects_it_is_given_nothing_for():
+    event = _sns_in_sqs(_s3())
+    assert with_identities(event, lambda ref: None) == event
