@@ -26,7 +26,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # uv uses the Python 3.13 found above; it never downloads one of its own.
 export UV_PYTHON_DOWNLOADS := never
 
-SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime local_pipeline bench scripts fuzz tests
+SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime layers/runtime/file_signatures.py \
+	local_pipeline operations bench scripts fuzz tests
 
 .PHONY: help
 help:
@@ -35,6 +36,7 @@ help:
 	@echo "make build       sam build (arm64)"
 	@echo "make deploy      sam build && sam deploy --guided"
 	@echo "make logs        sam logs --tail for the deployed stack"
+	@echo "make backfill PREFIX=images/  S3 Batch Operations job(s) over stored objects [STACK= CREATED_BEFORE=]"
 	@echo "make lock        re-compile every hash-locked requirements.txt from its requirements.in"
 	@echo "make lock-check  fail if an input changed and its lock was not re-compiled"
 	@echo "make bench       benchmarks against baselines (bench/RESULTS.md)"
@@ -92,7 +94,8 @@ lint: $(VENV)/.installed
 
 # Each function is type-checked on its own: both have an app.py, as Lambda expects.
 typecheck: $(VENV)/.installed
-	MYPYPATH=layers/runtime $(VENV)/bin/mypy layers/runtime/pipeline_runtime local_pipeline
+	MYPYPATH=layers/runtime $(VENV)/bin/mypy layers/runtime/pipeline_runtime layers/runtime/file_signatures.py \
+		local_pipeline operations
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy image_processor
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy csv_summarizer
 
@@ -135,6 +138,13 @@ deploy: build
 
 logs: $(SAM_VENV)/.installed
 	$(SAM) logs --tail
+
+# One S3 Batch Operations job per S3 filter of the template that PREFIX reaches (README,
+# "Backfill a bucket of any size"). STACK defaults to samconfig.toml's default stack name.
+.PHONY: backfill
+backfill: $(VENV)/.installed
+	$(PY) -m operations backfill --prefix "$(PREFIX)" $(if $(STACK),--stack "$(STACK)") \
+		$(if $(CREATED_BEFORE),--created-before "$(CREATED_BEFORE)")
 
 # ---------------------------------------------------------------- local pipeline
 .PHONY: demo

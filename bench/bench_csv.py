@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 CORE = ROOT / "csv_summarizer"
+# The core imports the shared file-signature table from the runtime layer, as on Lambda.
+SHARED = ROOT / "layers" / "runtime"
 
 WORDS = [
     "alpha",
@@ -110,7 +112,7 @@ def head(src: Path, dst: Path, rows: int) -> None:
 
 # ---- engines, each run in a child process -----------------------------------------------
 def run_core(path: str) -> dict[str, object]:
-    sys.path.insert(0, str(CORE))
+    sys.path[:0] = [str(CORE), str(SHARED)]
     t0 = time.perf_counter()
     from summarize import CsvLimits, summarize
 
@@ -183,7 +185,8 @@ def measure(engine: str, path: Path, repeat: int) -> dict[str, float]:
 
 def cold_import() -> float:
     code = (
-        f"import sys,time; sys.path.insert(0, {str(CORE)!r}); t=time.perf_counter(); "
+        f"import sys,time; sys.path[:0] = [{str(CORE)!r}, {str(SHARED)!r}]; "
+        "t=time.perf_counter(); "
         "import summarize; print(time.perf_counter()-t)"
     )
     times = [

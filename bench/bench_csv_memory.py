@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bench_csv import CORE, WORDS, peak_rss_mb
+from bench_csv import CORE, SHARED, WORDS, peak_rss_mb
 
 
 def _corpus(rnd: random.Random, size: int) -> str:
@@ -118,7 +118,7 @@ def generate(folder: Path, mb: int) -> list[Path]:
 
 def child(path: str) -> None:
     """Summarize ``path`` with the handler's limits; print rows, peak RSS, wall seconds."""
-    sys.path.insert(0, str(CORE))
+    sys.path[:0] = [str(CORE), str(SHARED)]
     from summarize import CsvLimits, summarize
 
     # As in app.py with the template's defaults (MaxCsvBytes 2 GiB, CsvMaxFieldBytes 1 MiB).

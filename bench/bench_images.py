@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "image_processor"))
+sys.path[:0] = [str(ROOT / "image_processor"), str(ROOT / "layers" / "runtime")]
 
 import variants  # noqa: E402
 from image_png import PngPlan, encode_png  # noqa: E402

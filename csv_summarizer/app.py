@@ -49,11 +49,15 @@ def _markers(ref: S3ObjectRef) -> Markers:
     )
 
 
-def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
+def ignore_csv(ref: S3ObjectRef) -> str | None:
+    """Why this key is no CSV of ours (None: it is), decided before any S3 call."""
     # Code-level recursion guard: our own outputs live in this bucket too.
     if ref.key.startswith(CONFIG.summary_prefix) or not ref.key.startswith(CONFIG.upload_prefix):
-        logger.warning("Ignoring a key outside the CSV prefix", extra={"key": ref.key})
-        return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
+        return f"key is not under {CONFIG.upload_prefix}"
+    return None
+
+
+def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
     markers = _markers(ref)
     skip_if_done(ref, store, ref.bucket, markers)
     reject_if_too_large(ref.size, CONFIG.max_csv_bytes)
@@ -85,4 +89,6 @@ def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_event(event, handle_csv, write_error_report)
+    return process_event(
+        event, handle_csv, write_error_report, ignore=ignore_csv, identify=store.identify
+    )

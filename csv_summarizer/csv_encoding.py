@@ -5,21 +5,9 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
+import file_signatures
 from csv_errors import CsvRejected
 
-_BINARY_MAGIC = (
-    (b"%PDF", "pdf"),
-    (b"PK\x03\x04", "zip"),
-    (b"\x89PNG", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"GIF8", "gif"),
-    (b"\x7fELF", "elf"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"PAR1", "parquet"),
-    (b"SQLite format 3\x00", "sqlite"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-)
 # Bytes cp1252 leaves undefined; their presence means the text is not cp1252.
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
 
@@ -40,9 +28,9 @@ def detect_encoding(sample: bytes, at_eof: bool) -> Encoding:
         return Encoding("utf-16-le", True, "utf-16-le", False, 2)
     if sample.startswith(codecs.BOM_UTF16_BE):
         return Encoding("utf-16-be", True, "utf-16-be", False, 2)
-    for magic, kind in _BINARY_MAGIC:
-        if sample.startswith(magic):
-            raise CsvRejected("not_text", f"the object is binary ({kind} signature)")
+    found = file_signatures.identify(sample[: file_signatures.SNIFF_BYTES])
+    if found is not None and found.kind is not file_signatures.Kind.MARKUP:
+        raise CsvRejected("not_text", f"the object is binary ({found.name} signature)")
     nuls = sample.count(0)
     if nuls:
         even = sample[0::2].count(0)

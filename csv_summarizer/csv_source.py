@@ -12,13 +12,12 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import file_signatures
 from csv_errors import CsvRejected
 
 SNIFF_BYTES = 64 * 1024
 # A first record longer than this without a line end is refused rather than held whole.
 FIRST_RECORD_MAX_BYTES = 64 * 1024 * 1024
-
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _read_full(stream: BinaryIO, n: int) -> bytes:
@@ -94,7 +93,7 @@ def open_source(stream: BinaryIO) -> Source:
     if not head:
         raise CsvRejected("empty", "the object is empty (0 bytes)")
     body = _Prefixed(head, raw)  # type: ignore[arg-type]
-    if head == _GZIP_MAGIC:
+    if file_signatures.identify(head) == file_signatures.GZIP:
         return Source(gzip.GzipFile(fileobj=body, mode="rb"), "gzip", raw)  # type: ignore[arg-type]
     return Source(body, None, raw)  # type: ignore[arg-type]
 

@@ -8,8 +8,9 @@
 import sys
 from pathlib import Path
 
-# The cores import each other by module name (as on Lambda, where each CodeUri is the root).
+# The cores import each other by module name (as on Lambda, where each CodeUri is the root),
+# and the shared file-signature table from the runtime layer's folder (/opt/python there).
 _ROOT = Path(__file__).resolve().parents[1]
-for _path in (_ROOT / "csv_summarizer", _ROOT / "image_processor"):
+for _path in (_ROOT / "csv_summarizer", _ROOT / "image_processor", _ROOT / "layers" / "runtime"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for _path in (ROOT / "image_processor", ROOT / "csv_summarizer", ROOT):
+for _path in (ROOT / "image_processor", ROOT / "csv_summarizer", ROOT / "layers" / "runtime", ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 

@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "image_processor"), str(ROOT / "csv_summarizer"), str(ROOT)]
+sys.path[:0] = [
+    str(ROOT / "image_processor"),
+    str(ROOT / "csv_summarizer"),
+    str(ROOT / "layers" / "runtime"),
+    str(ROOT),
+]
 
 from fuzz.seeds import csv_seeds, image_seeds  # noqa: E402
 

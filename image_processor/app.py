@@ -54,12 +54,17 @@ def _markers(prefix: str) -> Markers:
     return Markers(f"{prefix}/{MANIFEST_NAME}", f"{prefix}/{ERROR_REPORT_NAME}")
 
 
-def handle_image(ref: S3ObjectRef) -> RecordOutcome:
+def ignore_image(ref: S3ObjectRef) -> str | None:
+    """Why this key is no image of ours (None: it is), decided before any S3 call."""
     if not ref.key.startswith(CONFIG.upload_prefix):
-        return RecordOutcome(Status.IGNORED, detail=f"key is not under {CONFIG.upload_prefix}")
+        return f"key is not under {CONFIG.upload_prefix}"
     if ref.key.endswith("/"):
         # A "folder" made in the S3 console: a zero-byte marker, not an image.
-        return RecordOutcome(Status.IGNORED, detail="folder marker")
+        return "folder marker"
+    return None
+
+
+def handle_image(ref: S3ObjectRef) -> RecordOutcome:
     prefix = _prefix(ref)
     skip_if_done(ref, store, CONFIG.processed_bucket, _markers(prefix))
     reject_if_too_large(ref.size, CONFIG.max_image_bytes)
@@ -142,4 +147,6 @@ def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_event(event, handle_image, write_error_report)
+    return process_event(
+        event, handle_image, write_error_report, ignore=ignore_image, identify=store.identify
+    )

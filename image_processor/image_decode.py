@@ -26,27 +26,11 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cache
 
+import file_signatures
 from image_types import ImageLimits, ImageRejected
 from PIL import Image, ImageCms
 
 OUTPUT_MODES = ("L", "LA", "RGB", "RGBA")
-
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
-_HEIF_GENERIC = {b"mif1", b"msf1", b"miaf"}
-_AVIF_BRANDS = {b"avif", b"avis"}
-
-# Recognised but never allowed: only used to make the rejection message precise.
-_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "PDF"),
-    (b"8BPS", "PSD"),
-    (b"\x00\x00\x01\x00", "ICO"),
-    (b"\xff\x0a", "JPEG XL"),
-    (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
-    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
-    (b"PK\x03\x04", "ZIP"),
-    (b"\x1f\x8b", "GZIP"),
-    (b"qoif", "QOI"),
-)
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSE: dict[int, Image.Transpose] = {
@@ -80,39 +64,9 @@ class DecodedImage:
 
 
 def sniff_format(head: bytes) -> str | None:
-    """Name the container format from the first bytes, or None if unknown."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "TIFF"
-    if head[:2] == b"BM" and len(head) >= 26:
-        return "BMP"
-    if head[4:8] == b"ftyp" and len(head) >= 16:
-        box = int.from_bytes(head[0:4], "big")
-        major = head[8:12]
-        compatible = {head[i : i + 4] for i in range(16, min(box, len(head)) - 3, 4)}
-        if major in _AVIF_BRANDS:
-            return "AVIF"
-        if major in _HEIF_BRANDS or compatible & _HEIF_BRANDS:
-            return "HEIF"
-        if compatible & _AVIF_BRANDS:
-            return "AVIF"
-        if major in _HEIF_GENERIC:
-            return "HEIF"
-        return None
-    for magic, name in _OTHER_MAGIC:
-        if head.startswith(magic):
-            return name
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<svg", b"<?xml")):
-        return "SVG/XML"
-    return None
+    """Name the container format from the first bytes (the shared table), or None: text."""
+    found = file_signatures.identify(head)
+    return found.name if found is not None else None
 
 
 _heif_available: bool | None = None
@@ -362,7 +316,7 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
             "too_large", f"{len(data)} bytes exceeds the limit of {limits.max_bytes} bytes"
         )
     allowed = tuple(f.upper() for f in limits.formats)
-    sniffed = sniff_format(bytes(data[:64]))
+    sniffed = sniff_format(bytes(data[: file_signatures.SNIFF_BYTES]))
     if sniffed is None:
         raise ImageRejected("unsupported_format", "the content is not a recognised image format")
     if sniffed not in allowed:

@@ -3,7 +3,7 @@
 python -m local_pipeline run PATH... [--out DIR] [--report FILE] [--endpoint-url URL]
 python -m local_pipeline serve [--port N]
 python -m local_pipeline invoke FUNCTION -e events/x.json
-python -m local_pipeline backfill [--endpoint-url URL | --stack-name NAME] (see backfill.py)
+python -m local_pipeline backfill --endpoint-url URL [--prefix P] (see backfill.py)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from local_pipeline.dispatch import (
     Dispatcher,
     FunctionSandbox,
     Settlement,
+    env_overrides,
     sandbox_config,
 )
 from local_pipeline.emulator import (
@@ -170,11 +171,6 @@ def _shown(path: Path) -> Path:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
-def _env_overrides(env_vars: dict[str, Any], logical_id: str) -> dict[str, str]:
-    merged = {**env_vars.get("Parameters", {}), **env_vars.get(logical_id, {})}
-    return {name: str(value) for name, value in merged.items()}
-
-
 def _idle_timeout_s(stack: Stack) -> float:
     """Longest an event may take to settle: every attempt timing out, plus a cold start."""
     slowest = max(fn.timeout_s * (1 + fn.max_retry_attempts) for fn in stack.functions())
@@ -194,7 +190,7 @@ def _dispatcher(
     for spec in stack.functions():
         log_file = logs_dir / f"{spec.logical_id}.log" if logs_dir else None
         config = sandbox_config(
-            stack, spec, emulator.endpoint_url, _env_overrides(env_vars, spec.logical_id), log_file
+            stack, spec, emulator.endpoint_url, env_overrides(env_vars, spec.logical_id), log_file
         )
         failure_queue = deployment.failure_queues.get(spec.logical_id)
         invokers[spec.logical_id] = AsyncInvoker(
@@ -489,7 +485,7 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
         s3 = emulator.client("s3")
         provision(stack, s3, emulator.client("sqs"), notifications=False)
         event = seed_missing_objects(event, s3)
-        env = _env_overrides(env_vars, spec.logical_id)
+        env = env_overrides(env_vars, spec.logical_id)
         config = sandbox_config(stack, spec, emulator.endpoint_url, env, logs_to_stderr=True)
         sandbox = FunctionSandbox(spec, config)
         sandbox.start()
@@ -504,15 +500,16 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
 def _read_event(path: Path) -> dict[str, Any]:
     """The event file, checked for a shape the handlers accept."""
     event = _read_json(path, "event file")
-    expected = "an S3 event, an S3 event in SQS, or EventBridge 'Object Created'"
+    expected = (
+        "an S3 event, an S3 event in SQS, EventBridge 'Object Created', "
+        "or an S3 Batch Operations event"
+    )
     if not isinstance(event, dict):
         raise UsageError(f"event file {path}: a JSON {type(event).__name__}, expected {expected}")
     try:
         named_objects(event)
-    except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise UsageError(
-            f"event file {path}: not {expected} (missing or wrong field: {error})"
-        ) from None
+    except ValueError as error:  # EventShapeError: the handlers' own parser says why
+        raise UsageError(f"event file {path}: not {expected} ({error})") from None
     return event
 
 

@@ -300,6 +300,12 @@ class Dispatcher:
                 self.on_settled(settlement)
 
 
+def env_overrides(env_vars: dict[str, Any], logical_id: str) -> dict[str, str]:
+    """One function's variables from ``--env-vars``: ``Parameters`` first, then its own."""
+    merged = {**env_vars.get("Parameters", {}), **env_vars.get(logical_id, {})}
+    return {name: str(value) for name, value in merged.items()}
+
+
 def sandbox_config(
     stack: Stack,
     spec: FunctionSpec,

@@ -7,12 +7,14 @@ the template's S3 event filters alone (``triggered_functions``), never by this m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote_plus
+
+import file_signatures
+from pipeline_runtime import events
+from pipeline_runtime.events import S3ObjectRef, parse_event
 
 from local_pipeline.template import ROOT, BucketSpec, FunctionSpec, Stack
 
@@ -24,23 +26,12 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".avif"}
 )
-_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
-_ISO_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"avif")  # HEIF/AVIF "ftyp" boxes
-
-
-def looks_like_image(head: bytes) -> bool:
-    """True if the first bytes are those of an image format."""
-    if head.startswith(_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in _ISO_BRANDS
 
 
 def file_kind(path: Path) -> str | None:
     """'image', 'csv' or None, from the content first and the name second."""
     with path.open("rb") as file:
-        if looks_like_image(file.read(16)):
+        if file_signatures.is_image(file.read(file_signatures.SNIFF_BYTES)):
             return "image"
     name = path.name.lower()
     if name.endswith(CSV_SUFFIXES):
@@ -86,6 +77,32 @@ def triggered_functions(
             for event in fn.events
         )
     )
+
+
+@dataclass(frozen=True)
+class FilterReach:
+    """A template S3 event filter that some key under a prefix can match."""
+
+    function: str  # logical id
+    prefix: str  # the narrower of the filter's prefix and the one asked for
+    suffix: str
+
+
+def filters_reached(
+    functions: Iterable[FunctionSpec], bucket_logical_id: str, prefix: str
+) -> list[FilterReach]:
+    """The S3 event filters of the bucket that can match a key starting with prefix.
+
+    S3 refuses overlapping filters on one bucket, so each key matches at most one of them:
+    a backfill per filter reaches every routed key once.
+    """
+    return [
+        FilterReach(fn.logical_id, max(prefix, event.prefix, key=len), event.suffix)
+        for fn in functions
+        for event in fn.events
+        if event.bucket_logical_id == bucket_logical_id
+        and (prefix.startswith(event.prefix) or event.prefix.startswith(prefix))
+    ]
 
 
 def _files(path: Path, excluded: tuple[Path, ...] = ()) -> list[tuple[Path, PurePosixPath]]:
@@ -155,23 +172,14 @@ def plan_uploads(
 
 
 # ---------------------------------------------------------------- events (for `invoke`)
-def _s3_object_nodes(event: Any) -> Iterable[tuple[dict[str, Any], str, str]]:
-    """(object node, bucket, decoded key) for each S3 record of a plain S3 event."""
-    for record in event.get("Records", []) if isinstance(event, dict) else []:
-        if "s3" in record:
-            s3 = record["s3"]
-            yield s3["object"], s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
-
-
+# Read with the handlers' own parser, so that the runner and the functions always agree
+# on which objects an event names.
 def named_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """(bucket, key) of every object an S3, SQS-wrapped or EventBridge event names."""
-    if event.get("detail-type") == "Object Created":
-        return [(event["detail"]["bucket"]["name"], event["detail"]["object"]["key"])]
-    named = [(bucket, key) for _, bucket, key in _s3_object_nodes(event)]
-    for record in event.get("Records", []):
-        if "body" in record:
-            named.extend(named_objects(json.loads(record["body"])))
-    return named
+    """(bucket, key) of every object the event names, in any shape the handlers accept.
+
+    Raises ``EventShapeError`` (a ValueError) for any other event.
+    """
+    return [(ref.bucket, ref.key) for ref in parse_event(event)]
 
 
 def with_identities(
@@ -181,24 +189,14 @@ def with_identities(
 
     Used after seeding an object, so the handler fetches the object that is really there.
     """
-    event = json.loads(json.dumps(event))
-    if event.get("detail-type") == "Object Created":
-        obj = event["detail"]["object"]
-        identity = identities.get((event["detail"]["bucket"]["name"], obj["key"]))
-        if identity:
-            obj.update({"version-id": identity["version_id"], "etag": identity["etag"]})
-            obj["size"] = identity["size"]
-        return event
-    for node, bucket, key in _s3_object_nodes(event):
-        identity = identities.get((bucket, key))
-        if identity:
-            node.update(
-                versionId=identity["version_id"], eTag=identity["etag"], size=identity["size"]
-            )
-    for record in event.get("Records", []):
-        if "body" in record:
-            record["body"] = json.dumps(with_identities(json.loads(record["body"]), identities))
-    return event
+
+    def identity_of(ref: S3ObjectRef) -> S3ObjectRef | None:
+        found = identities.get((ref.bucket, ref.key))
+        if found is None:
+            return None
+        return replace(ref, version_id=found["version_id"], etag=found["etag"], size=found["size"])
+
+    return events.with_identities(event, identity_of)
 
 
 def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:
@@ -214,7 +212,7 @@ def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:
     def valid_of_kind(sample: Path) -> bool:
         if wanted == "image":
             with sample.open("rb") as file:
-                return looks_like_image(file.read(16))
+                return file_signatures.is_image(file.read(file_signatures.SNIFF_BYTES))
         return file_kind(sample) == "csv"
 
     candidates = [s for s in samples if valid_of_kind(s)]

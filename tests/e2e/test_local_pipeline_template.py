@@ -3,6 +3,7 @@ and the S3 notifications it provisions from that reading."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import pytest
 from local_pipeline.emulator import Emulator, event_queue_name, provision
 from local_pipeline.routing import (
     file_kind,
+    named_objects,
     plan_uploads,
     sample_for,
     triggered_functions,
     upload_bucket,
+    with_identities,
 )
 from local_pipeline.template import ROOT, Stack, TemplateError, load_stack
 from tests.cfn import resources_of_type, sam_template
@@ -218,3 +221,19 @@ def test_an_unreadable_file_is_an_input_that_failed_not_a_crash(
     )
     forced = plan_uploads([tmp_path / "pipe.csv"], local, prefix="csv").uploads
     assert forced[0].not_uploaded == f"cannot read {tmp_path / 'pipe.csv'}: not a regular file"
+
+
+def test_invoke_reads_events_with_the_handlers_parser_sns_in_sqs_included():
+
+    s3_event = json.loads((ROOT / "events" / "image_put.json").read_text())
+    sns = {"Type": "Notification", "Message": json.dumps(s3_event)}
+    event = {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(sns)}]}
+    bucket = "local-upload-123456789012-us-east-1"
+    assert named_objects(event) == [(bucket, "images/photo-rotated.jpg")]
+
+    seeded = {(bucket, "images/photo-rotated.jpg"): {"version_id": "v9", "etag": "e9", "size": 9}}
+    rewritten = json.loads(
+        json.loads(with_identities(event, seeded)["Records"][0]["body"])["Message"]
+    )
+    obj = rewritten["Records"][0]["s3"]["object"]
+    assert (obj["versionId"], obj["eTag"], obj["size"]) == ("v9", "e9", 9)

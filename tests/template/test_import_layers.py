@@ -1,13 +1,18 @@
 """Imports only run downwards, as the README's layout says; a cycle is a failure.
 
-- the pure cores import the standard library, their own modules and their imaging or
-  columnar library: never boto3, botocore or the runtime;
+- the pure cores import the standard library, their own modules, their imaging or
+  columnar library and the shared pure modules (``file_signatures``, in the runtime layer
+  beside the runtime): never boto3, botocore or the runtime;
+- a shared pure module imports the standard library only;
 - the runtime (pipeline_runtime) imports no function code and nothing of the local runner;
   inside it, data access (s3io) and event parsing (events) import no policy: neither the
   record loop (outcomes) nor the idempotency protocol;
 - each handler imports its own core and the runtime, and nothing of the other function;
-- the local runner imports no handler, core or runtime module: it loads handlers by the
-  template's Handler and CodeUri, as Lambda does.
+- the local runner imports no handler or core: it loads handlers by the template's Handler
+  and CodeUri, as Lambda does. Of the runtime it imports the event parser only, so that
+  it reads events exactly as the handlers do;
+- the operations tools (a real AWS account) import the local runner's template reader,
+  boto3 and botocore, never product code; the local runner never imports them.
 
 Read from the source with ast (every import statement, at any depth), not by importing.
 """
@@ -23,6 +28,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 RUNTIME_DIR = ROOT / "layers" / "runtime" / "pipeline_runtime"
+# Pure modules of the runtime layer that every function and the local runner may import.
+SHARED_PURE = {"file_signatures": ROOT / "layers" / "runtime" / "file_signatures.py"}
 FUNCTIONS = {
     "image_processor": frozenset({"PIL", "pillow_heif"}),
     "csv_summarizer": frozenset({"pyarrow"}),
@@ -56,8 +63,26 @@ def test_cores_import_only_their_own_modules_and_their_library(function):
     core = _core_modules(function)
     assert core
     for name, path in core.items():
-        foreign = _imports(path) - STDLIB - set(core) - FUNCTIONS[function]
+        foreign = _imports(path) - STDLIB - set(core) - FUNCTIONS[function] - set(SHARED_PURE)
         assert foreign == set(), f"{function}/{name}.py imports {sorted(foreign)}"
+
+
+@pytest.mark.parametrize("module", sorted(SHARED_PURE))
+def test_shared_pure_modules_import_the_standard_library_only(module):
+    assert _imports(SHARED_PURE[module]) - STDLIB == set()
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("the image core", ROOT / "image_processor" / "image_decode.py"),
+        ("the CSV core", ROOT / "csv_summarizer" / "csv_encoding.py"),
+        ("the CSV core", ROOT / "csv_summarizer" / "csv_source.py"),
+        ("the local runner", ROOT / "local_pipeline" / "routing.py"),
+    ],
+)
+def test_every_user_of_file_signatures_imports_the_one_table(user, path):
+    assert "file_signatures" in _imports(path), f"{user} ({path.name}) has its own table"
 
 
 def test_the_runtime_imports_no_function_code_and_no_local_runner():
@@ -81,10 +106,45 @@ def test_each_handler_imports_its_core_and_the_runtime_only(function):
     assert foreign == set(), f"{function}/app.py imports {sorted(foreign)}"
 
 
-def test_the_local_runner_imports_no_handler_core_or_runtime():
-    product = {n for f in FUNCTIONS for n in _modules(ROOT / f)} | {"pipeline_runtime"}
+def _runtime_modules_imported(path: Path) -> set[str]:
+    """Modules of pipeline_runtime that a module imports, by their names in the package."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "pipeline_runtime":
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "pipeline_runtime."
+        ):
+            names.add(str(node.module).split(".")[1])
+        elif isinstance(node, ast.Import):
+            names |= {
+                a.name.split(".")[1] for a in node.names if a.name.startswith("pipeline_runtime.")
+            }
+    return names
+
+
+def test_the_local_runner_imports_no_handler_or_core_and_of_the_runtime_the_parser_only():
+    product = {n for f in FUNCTIONS for n in _modules(ROOT / f)}
     for name, path in _modules(ROOT / "local_pipeline").items():
         assert not _imports(path) & product, f"local_pipeline/{name}.py"
+        assert _runtime_modules_imported(path) <= {"events"}, f"local_pipeline/{name}.py"
+    assert _runtime_modules_imported(ROOT / "local_pipeline" / "routing.py") == {"events"}
+
+
+OPERATIONS_LIBRARIES = frozenset({"boto3", "botocore", "local_pipeline", "operations"})
+
+
+def test_the_local_runner_never_imports_the_operations_tools():
+    for name, path in _modules(ROOT / "local_pipeline").items():
+        assert "operations" not in _imports(path), f"local_pipeline/{name}.py"
+
+
+def test_the_operations_tools_import_no_product_code():
+    modules = _modules(ROOT / "operations")
+    assert modules
+    for name, path in modules.items():
+        foreign = _imports(path) - STDLIB - OPERATIONS_LIBRARIES
+        assert foreign == set(), f"operations/{name}.py imports {sorted(foreign)}"
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -121,6 +181,8 @@ def _package_graph(folder: Path, package: str | None = None) -> dict[str, set[st
                 parts = node.module.split(".")
                 inner = parts[1] if package and parts[0] == package and len(parts) > 1 else None
                 targets.add(inner or parts[0])
+                if package and node.module == package:  # from package import module
+                    targets |= {alias.name for alias in node.names}
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     parts = alias.name.split(".")
@@ -136,12 +198,19 @@ def _package_graph(folder: Path, package: str | None = None) -> dict[str, set[st
         ("csv_summarizer", None),
         ("layers/runtime/pipeline_runtime", "pipeline_runtime"),
         ("local_pipeline", "local_pipeline"),
+        ("operations", "operations"),
     ],
 )
 def test_no_module_imports_another_in_a_cycle(folder, package):
     graph = _package_graph(ROOT / folder, package)
     assert len(graph) > 1
     assert _cycle(graph) is None, _cycle(graph)
+
+
+def test_the_graph_sees_from_package_import_module(tmp_path):
+    (tmp_path / "a.py").write_text("from pkg import b\n")
+    (tmp_path / "b.py").write_text("def f():\n    from pkg.a import x\n")
+    assert _cycle(_package_graph(tmp_path, "pkg")) == ["a", "b", "a"]
 
 
 def test_the_cycle_finder_finds_one():

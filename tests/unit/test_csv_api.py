@@ -102,9 +102,10 @@ def test_the_core_imports_nothing_from_aws_or_the_runtime():
     import sys
     from pathlib import Path
 
-    core = Path(__file__).resolve().parents[2] / "csv_summarizer"
+    root = Path(__file__).resolve().parents[2]
+    core, layer = root / "csv_summarizer", root / "layers" / "runtime"  # as on Lambda
     code = (
-        f"import sys; sys.path.insert(0, {str(core)!r}); import summarize; "
+        f"import sys; sys.path[:0] = [{str(core)!r}, {str(layer)!r}]; import summarize; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('boto3', 'botocore', 'pipeline_runtime', 'aws_lambda_powertools', 'numpy')]; "
         "print(','.join(bad))"

@@ -150,8 +150,10 @@ def test_a_long_digit_run_does_not_stall_the_header_sniffer() -> None:
     cell = "9" * 30_000 + "x"
     # A hang guard, not a timing: the quadratic regex took minutes, the linear one
     # milliseconds. The summary runs in a child that is killed if it hangs.
+    layer = Path(__file__).resolve().parents[2] / "layers" / "runtime"  # shared modules
     program = (
-        "import json, sys; from summarize import summarize; import io; "
+        f"import json, sys; sys.path.append({str(layer)!r}); "
+        "from summarize import summarize; import io; "
         f"s = summarize(io.BytesIO(b'a,b\\n' + b'{cell},1\\n' * 20)); "
         "print(json.dumps([s['rows'], s['columns'][0]['type']]))"
     )
@@ -182,7 +184,7 @@ def test_many_ragged_rows_are_numbered_in_linear_time() -> None:
 # The feed now replaces runs of empty lines (outside quoted values) with one marker line.
 _BOMB = """
 import io, json, os, resource, sys
-sys.path.insert(0, {core!r})
+sys.path[:0] = [{core!r}, {shared!r}]  # the core, then the runtime layer's shared modules
 from summarize import CsvLimits, summarize
 kind, lines = sys.argv[1], int(sys.argv[2])
 header = ",".join(f"c{{i}}" for i in range(1000))
@@ -203,7 +205,13 @@ os._exit(0)  # pyarrow's IO threads may still be winding down (docs/RELIABILITY.
 def _bomb(kind: str, lines: int) -> dict[str, object]:
     core = Path(__file__).resolve().parents[2] / "csv_summarizer"
     out = subprocess.run(
-        [sys.executable, "-c", _BOMB.format(core=str(core)), kind, str(lines)],
+        [
+            sys.executable,
+            "-c",
+            _BOMB.format(core=str(core), shared=str(core.parent / "layers" / "runtime")),
+            kind,
+            str(lines),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -1,8 +1,16 @@
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pipeline_runtime.events import EventShapeError, S3ObjectRef, parse_event
+from pipeline_runtime.events import (
+    BatchInvocation,
+    EventShapeError,
+    S3ObjectRef,
+    batch_invocation,
+    parse_event,
+    with_identities,
+)
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "local-upload-123456789012-us-east-1"
@@ -28,6 +36,15 @@ EXPECTED = {
     "csv_put_via_eventbridge.json": [
         ("csv/quarterly report 2026.csv", "ObjectCreated:PutObject", "0055AED6DCD90281EC")
     ],
+    "image_batch_operations_schema2.json": [
+        ("images/holiday photos/café ☀.jpg", "BatchOperations:LambdaInvoke", None)
+    ],
+    "image_batch_operations_schema1.json": [
+        ("images/logo-transparent.png", "BatchOperations:LambdaInvoke", None)
+    ],
+    "csv_batch_operations_schema2.json": [
+        ("csv/quarterly report 2026.csv", "BatchOperations:LambdaInvoke", None)
+    ],
 }
 
 
@@ -41,6 +58,9 @@ def test_sample_event_parses(name):
     assert [(r.key, r.event_name, r.sequencer) for r in refs] == EXPECTED[name]
     for ref in refs:
         assert ref.bucket == BUCKET
+        if ref.task_id:  # a Batch Operations task names a key and maybe a version only
+            assert ref.needs_identity and ref.size is None
+            continue
         assert ref.size and ref.size > 0
         assert ref.etag and '"' not in ref.etag
         assert ref.version_id
@@ -115,3 +135,143 @@ def test_missing_version_and_etag_are_none():
 def test_bad_shapes_are_rejected_clearly(event, message):
     with pytest.raises(EventShapeError, match=message):
         parse_event(event)
+
+
+BATCH_TASK = {"taskId": "dGFza2lk", "s3Key": "images/a+b%2B%C3%A9.jpg", "s3VersionId": "v1"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "where"),
+    [("2.0", {"s3Bucket": "b"}), ("1.0", {"s3BucketArn": "arn:aws:s3:::b"})],
+)
+def test_batch_operation_tasks_name_a_key_and_a_version_only(schema, where):
+    event = {
+        "invocationSchemaVersion": schema,
+        "invocationId": "inv",
+        "job": {"id": "job"},
+        "tasks": [BATCH_TASK | where, BATCH_TASK | where | {"taskId": "t2", "s3VersionId": None}],
+    }
+    first, second = parse_event(event)
+    assert first == S3ObjectRef(
+        bucket="b",
+        key="images/a b+é.jpg",
+        version_id="v1",
+        event_name="BatchOperations:LambdaInvoke",
+        request_id="inv",
+        task_id="dGFza2lk",
+    )
+    assert first.needs_identity and first.correlation_id == "dGFza2lk"
+    assert (second.task_id, second.version_id) == ("t2", None)
+    assert batch_invocation(event) == BatchInvocation(schema, "inv")
+
+
+def test_other_shapes_are_no_batch_invocation():
+    assert batch_invocation(json.loads((EVENTS / "image_put.json").read_text())) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            {"invocationSchemaVersion": "3.0", "invocationId": "i", "tasks": [BATCH_TASK]},
+            "S3 Batch Operations invocationSchemaVersion '3.0' is not 1.0 or 2.0",
+        ),
+        (
+            {"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": []},
+            "S3 Batch Operations event has no tasks",
+        ),
+        (
+            {"invocationSchemaVersion": "2.0", "tasks": [BATCH_TASK]},
+            "S3 Batch Operations event lacks invocationId or tasks",
+        ),
+        (
+            {"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": [BATCH_TASK]},
+            "S3 Batch Operations task lacks 's3Bucket'",
+        ),
+    ],
+)
+def test_malformed_batch_events_are_shape_errors(event, message):
+    with pytest.raises(EventShapeError) as raised:
+        parse_event(event)
+    assert str(raised.value) == message
+
+
+# One key with a space, a "+" and unicode, as each shape carries it.
+KEY = "csv/q1 2026 + ünïcode.csv"
+ENCODED_KEY = "csv/q1+2026+%2B+%C3%BCn%C3%AFcode.csv"  # S3 notifications and Batch tasks
+
+
+def _s3(raw_key: str = ENCODED_KEY) -> dict:
+    obj = {"key": raw_key, "size": 5, "eTag": "e0", "versionId": "v0", "sequencer": "01"}
+    return {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": obj}}]}
+
+
+def _sqs(inner: dict) -> dict:
+    return {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(inner)}]}
+
+
+def _sns_in_sqs(inner: dict) -> dict:
+    return _sqs({"Type": "Notification", "Message": json.dumps(inner)})
+
+
+def _eventbridge() -> dict:
+    obj = {"key": KEY, "size": 5, "etag": "e0", "version-id": "v0", "sequencer": "01"}
+    detail = {"bucket": {"name": "b"}, "object": obj, "reason": "PutObject"}
+    return {"detail-type": "Object Created", "source": "aws.s3", "detail": detail}
+
+
+def _batch_event() -> dict:
+    task = {"taskId": "t", "s3Key": ENCODED_KEY, "s3VersionId": "v0", "s3Bucket": "b"}
+    return {
+        "invocationSchemaVersion": "2.0",
+        "invocationId": "i",
+        "job": {"id": "j"},
+        "tasks": [task],
+    }
+
+
+SHAPES = {
+    "s3": _s3,
+    "sqs": lambda: _sqs(_s3()),
+    "sns_in_sqs": lambda: _sns_in_sqs(_s3()),
+    "eventbridge": _eventbridge,
+    "batch_operations": _batch_event,
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_shape_names_the_same_key(shape):
+    (ref,) = parse_event(SHAPES[shape]())
+    assert (ref.bucket, ref.key) == ("b", KEY)
+
+
+def test_an_eventbridge_key_is_taken_as_it_comes_unlike_powertools_key():
+    from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+
+    event = _eventbridge()
+    # Powertools' property would turn the "+" into a space: not the object's key.
+    assert S3EventBridgeNotificationEvent(event).detail.object.key == "csv/q1 2026   ünïcode.csv"
+    assert parse_event(event)[0].key == KEY
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_with_identities_rewrites_every_shape_and_leaves_the_original(shape):
+    event = SHAPES[shape]()
+    original = json.loads(json.dumps(event))
+
+    def identity_of(ref):
+        assert (ref.bucket, ref.key) == ("b", KEY)
+        return replace(ref, version_id="v9", etag="e9", size=99)
+
+    (ref,) = parse_event(with_identities(event, identity_of))
+    assert event == original
+    if shape == "batch_operations":  # a task carries a version id only
+        assert (ref.version_id, ref.etag, ref.size) == ("v9", None, None)
+    else:
+        assert (ref.version_id, ref.etag, ref.size) == ("v9", "e9", 99)
+    assert ref.key == KEY
+
+
+def test_with_identities_leaves_objects_it_is_given_nothing_for():
+    event = _sns_in_sqs(_s3())
+    assert with_identities(event, lambda ref: None) == event

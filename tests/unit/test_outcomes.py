@@ -1,14 +1,18 @@
+from dataclasses import replace
+
 import pytest
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.outcomes import (
     InputRejected,
     RecordOutcome,
     RecordsFailed,
+    RecordSkipped,
     Status,
     error_report,
     process_event,
     reject_if_too_large,
 )
+from pipeline_runtime.s3io import ObjectMissing
 
 
 def _event(*keys: str) -> dict:
@@ -18,6 +22,11 @@ def _event(*keys: str) -> dict:
             for i, k in enumerate(keys)
         ]
     }
+
+
+def _run(event: dict, handle, write_report) -> dict:
+    """process_event with no key ignored and no Batch identity lookup expected."""
+    return process_event(event, handle, write_report, ignore=lambda ref: None, identify=pytest.fail)
 
 
 REF = S3ObjectRef("b", "k", version_id="v2", etag="e2", sequencer="0002")
@@ -50,7 +59,7 @@ def test_every_record_ends_somewhere_and_failures_raise_at_the_end():
         return f"err/{ref.key}"
 
     with pytest.raises(RecordsFailed, match="1 of 4 records failed"):
-        process_event(_event("ok", "bad", "flaky", "ok2"), handle, write_report)
+        _run(_event("ok", "bad", "flaky", "ok2"), handle, write_report)
     # The failure in the middle did not stop the records after it.
     assert seen == ["ok", "bad", "flaky", "ok2"]
     assert reports == ["bad:corrupt"]
@@ -62,7 +71,7 @@ def test_outcomes_are_returned_when_nothing_is_retryable():
             raise InputRejected("unsupported_format", "text")
         return RecordOutcome(Status.DUPLICATE, detail="seen")
 
-    result = process_event(_event("bad", "dup"), handle, lambda ref, rej: "err.json")
+    result = _run(_event("bad", "dup"), handle, lambda ref, rej: "err.json")
     assert [(r["key"], r["status"], r["outputs"]) for r in result["records"]] == [
         ("bad", "error_report", ["err.json"]),
         ("dup", "skipped_duplicate", []),
@@ -77,11 +86,11 @@ def test_a_report_that_cannot_be_written_is_a_failure_not_a_drop():
         raise TimeoutError("S3 timeout")
 
     with pytest.raises(RecordsFailed):
-        process_event(_event("bad"), handle, write_report)
+        _run(_event("bad"), handle, write_report)
 
 
 def test_test_event_does_nothing():
-    result = process_event({"Event": "s3:TestEvent"}, pytest.fail, pytest.fail)
+    result = _run({"Event": "s3:TestEvent"}, pytest.fail, pytest.fail)
     assert result == {"records": []}
 
 
@@ -94,3 +103,70 @@ def test_an_object_over_the_limit_is_rejected_as_too_large():
         "too_large",
         "object is 11 bytes; the limit is 10",
     )
+
+
+def _batch(*keys: str) -> dict:
+    tasks = [
+        {"taskId": f"t{i}", "s3Key": k, "s3VersionId": None, "s3Bucket": "b"}
+        for i, k in enumerate(keys)
+    ]
+    return {
+        "invocationSchemaVersion": "2.0",
+        "invocationId": "inv-1",
+        "job": {"id": "j"},
+        "tasks": tasks,
+    }
+
+
+def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
+    identified: list[str] = []
+
+    def identify(ref):
+        identified.append(ref.key)
+        if ref.key == "gone":
+            raise ObjectMissing("s3://b/gone does not exist")
+        return replace(ref, etag="e", size=1, version_id="v")
+
+    def handle(ref):
+        assert (ref.etag, ref.size, ref.version_id) == ("e", 1, "v")
+        if ref.key == "flaky":
+            raise ConnectionError("S3 went away")
+        if ref.key == "dup":
+            raise RecordSkipped(Status.DUPLICATE, "seen")
+        return RecordOutcome(Status.RESULTS, ["out/a.jpg", f"out/{ref.key}/manifest.json"])
+
+    result = process_event(
+        _batch("ok", "gone", "flaky", "dup", "other"),
+        handle,
+        lambda ref, rejection: f"err/{ref.key}.json",
+        ignore=lambda ref: "not ours" if ref.key == "other" else None,
+        identify=identify,
+    )
+    assert result == {
+        "invocationSchemaVersion": "2.0",
+        "treatMissingKeysAs": "PermanentFailure",
+        "invocationId": "inv-1",
+        "results": [
+            {"taskId": "t0", "resultCode": "Succeeded", "resultString": "out/ok/manifest.json"},
+            {
+                "taskId": "t1",
+                "resultCode": "PermanentFailure",
+                "resultString": "source_missing: err/gone.json",
+            },
+            {
+                "taskId": "t2",
+                "resultCode": "TemporaryFailure",
+                "resultString": "failed: ConnectionError('S3 went away')",
+            },
+            {"taskId": "t3", "resultCode": "Succeeded", "resultString": "skipped_duplicate: seen"},
+            {"taskId": "t4", "resultCode": "Succeeded", "resultString": "ignored: not ours"},
+        ],
+    }
+    assert identified == ["ok", "gone", "flaky", "dup"]  # never for a key it ignores
+
+
+def test_records_of_other_shapes_are_never_identified():
+    def handle(ref):
+        return RecordOutcome(Status.RESULTS, ["out"])
+
+    assert _run(_event("a"), handle, pytest.fail)["records"][0]["status"] == "results"

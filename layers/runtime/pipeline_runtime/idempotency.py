@@ -22,6 +22,8 @@ For one event, against the markers of the key it names::
   replays, the version id and then the ETag tell a duplicate; they cannot tell order.
 - **Superseded.** An event without a sequencer may run only while the key still holds the
   object it names (one HEAD): a newer upload has its own event, and its results must win.
+  So may any event judged against a marker without a sequencer (a backfill's, a Batch
+  Operations task's): sequencers cannot order it against that marker.
   Outputs written before the marker (the image variants) make every event check again
   just before writing them (``skip_if_superseded``).
 - **Where it is checked.** Before the work (a duplicate costs a HEAD, not a download),
@@ -95,7 +97,8 @@ def verdict(ref: S3ObjectRef, recorded: dict[str, str] | None) -> Verdict:
         if order < 0:
             return Verdict.STALE
         return Verdict.DUPLICATE if order == 0 else Verdict.NEEDED
-    # Without sequencers (EventBridge replays, backfills) the version, then the ETag, decide.
+    # Without sequencers (EventBridge replays, backfills, Batch Operations tasks) the
+    # version, then the ETag, decide.
     seen_version = recorded.get(META_VERSION_ID)
     if ref.version_id and seen_version:
         return Verdict.DUPLICATE if ref.version_id == seen_version else Verdict.NEEDED
@@ -160,7 +163,10 @@ def _skip_unless_needed(ref: S3ObjectRef, store: ObjectStore, state: RecordedSta
         raise RecordSkipped(Status.DUPLICATE, "the outputs already record this upload")
     if judged is Verdict.STALE:
         raise RecordSkipped(Status.STALE, "the outputs record a newer upload of this key")
-    if is_superseded(ref, store):
+    # Sequencers order an event only against a marker that has one too; against a marker
+    # without (a backfill, a Batch Operations task) the event must name the current object.
+    unordered = bool(state.newest_source) and not (state.newest_source or {}).get(META_SEQUENCER)
+    if is_superseded(ref, store, sequenced_too=unordered):
         raise RecordSkipped(Status.STALE, "the key now holds a newer upload")
 
 

@@ -10,6 +10,9 @@
 - Anything else (S3 still failing after retries, a bug) is logged and counted, the other
   records still run, and the invocation raises at the end so that Lambda's async retries
   and then the on-failure queue take over. Nothing is silently dropped.
+
+An S3 Batch Operations invocation never raises for a record: it returns one result per
+task (``batch_result``), and Batch Operations retries the ``TemporaryFailure`` ones.
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline_runtime.events import S3ObjectRef, parse_event
+from aws_lambda_powertools.utilities.data_classes import (
+    S3BatchOperationResponse,
+    S3BatchOperationResponseRecord,
+)
+from aws_lambda_powertools.utilities.data_classes.s3_batch_operation_event import (
+    RESULT_CODE_TYPE,
+)
+
+from pipeline_runtime.events import BatchInvocation, S3ObjectRef, batch_invocation, parse_event
 from pipeline_runtime.observability import MetricUnit, logger, metrics
 from pipeline_runtime.s3io import ObjectChanged, ObjectMissing
 
@@ -88,20 +99,41 @@ def error_report(ref: S3ObjectRef, rejection: InputRejected, service: str) -> di
 
 RecordHandler = Callable[[S3ObjectRef], RecordOutcome]
 ErrorReportWriter = Callable[[S3ObjectRef, InputRejected], str]
+IgnoreRule = Callable[[S3ObjectRef], str | None]  # why this function leaves a key alone
+Identify = Callable[[S3ObjectRef], S3ObjectRef]  # completes a Batch task's ref (s3io)
+
+
+@dataclass(frozen=True)
+class RecordSteps:
+    """What a function does with one record, in the order the loop calls them."""
+
+    ignore: IgnoreRule  # first, before any S3 call: keys outside the function's prefix
+    identify: Identify  # then, for Batch tasks only (``S3ObjectRef.needs_identity``)
+    handle: RecordHandler
+    write_error_report: ErrorReportWriter
 
 
 def process_event(
-    event: dict[str, Any], handle: RecordHandler, write_error_report: ErrorReportWriter
+    event: dict[str, Any],
+    handle: RecordHandler,
+    write_error_report: ErrorReportWriter,
+    *,
+    ignore: IgnoreRule,
+    identify: Identify,
 ) -> dict[str, Any]:
     """Run ``handle`` on every object in ``event``; see the module docstring for outcomes."""
     refs = parse_event(event)
+    batch = batch_invocation(event)
+    steps = RecordSteps(ignore, identify, handle, write_error_report)
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(refs))
     if not refs:
         logger.info("No objects in event (s3:TestEvent?)")
+    if batch is not None:
+        return batch_response(batch, [(ref, _run_one(ref, steps)) for ref in refs])
     results: list[dict[str, Any]] = []
     failures = 0
     for ref in refs:
-        outcome = _run_one(ref, handle, write_error_report)
+        outcome = _run_one(ref, steps)
         failures += outcome.status is Status.FAILED
         results.append(
             {
@@ -117,14 +149,50 @@ def process_event(
     return {"records": results}
 
 
-def _run_one(
-    ref: S3ObjectRef, handle: RecordHandler, write_error_report: ErrorReportWriter
-) -> RecordOutcome:
+def batch_result(outcome: RecordOutcome) -> tuple[RESULT_CODE_TYPE, str]:
+    """The Batch Operations result code and string of one task's outcome.
+
+    Results or a skip succeed (the string names the result marker, or why it was skipped); an
+    error report is a permanent failure (its reason and key); anything else is temporary.
+    """
+    if outcome.status is Status.RESULTS:
+        return "Succeeded", outcome.outputs[-1]  # the marker, written last
+    if outcome.status is Status.ERROR_REPORT:
+        return "PermanentFailure", f"{outcome.detail}: {outcome.outputs[-1]}"
+    if outcome.status is Status.FAILED:
+        return "TemporaryFailure", f"failed: {outcome.detail}"
+    return "Succeeded", f"{outcome.status.value}: {outcome.detail}"
+
+
+def batch_response(
+    batch: BatchInvocation, outcomes: list[tuple[S3ObjectRef, RecordOutcome]]
+) -> dict[str, Any]:
+    """The response S3 Batch Operations expects: one result per task, in task order."""
+    response = S3BatchOperationResponse(
+        batch.schema_version, batch.invocation_id, treat_missing_keys_as="PermanentFailure"
+    )
+    for ref, outcome in outcomes:
+        code, text = batch_result(outcome)
+        response.add_result(S3BatchOperationResponseRecord(str(ref.task_id), code, text))
+    # Powertools' asdict() accepts exactly one result, which is what S3 sends today; the
+    # response schema holds a list, so further tasks' results are appended record by record.
+    first, *others = response.results
+    document: dict[str, Any] = S3BatchOperationResponse(
+        response.invocation_schema_version,
+        response.invocation_id,
+        response.treat_missing_keys_as,
+        [first],
+    ).asdict()
+    document["results"].extend(record.asdict() for record in others)
+    return document
+
+
+def _run_one(ref: S3ObjectRef, steps: RecordSteps) -> RecordOutcome:
     logger.set_correlation_id(ref.correlation_id)
     logger.append_keys(bucket=ref.bucket, key=ref.key, version_id=ref.version_id)
     started = time.perf_counter()
     try:
-        outcome = _attempt(ref, handle, write_error_report)
+        outcome = _attempt(ref, steps)
     finally:
         logger.remove_keys(["bucket", "key", "version_id"])
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -132,11 +200,16 @@ def _run_one(
     return outcome
 
 
-def _attempt(
-    ref: S3ObjectRef, handle: RecordHandler, write_error_report: ErrorReportWriter
-) -> RecordOutcome:
+def _attempt(ref: S3ObjectRef, steps: RecordSteps) -> RecordOutcome:
+    ignored = steps.ignore(ref)
+    if ignored is not None:
+        logger.warning("Ignoring a key this function does not process", extra={"why": ignored})
+        return RecordOutcome(Status.IGNORED, detail=ignored)
     try:
-        outcome = handle(ref)
+        if ref.needs_identity:
+            # Before the work, so that the error report records the same object too.
+            ref = steps.identify(ref)
+        outcome = steps.handle(ref)
     except RecordSkipped as skipped:
         outcome = RecordOutcome(skipped.status, detail=skipped.detail)
     except ObjectChanged as changed:  # overwritten since the event: the newer one's will come
@@ -146,7 +219,7 @@ def _attempt(
             exc if isinstance(exc, InputRejected) else InputRejected("source_missing", str(exc))
         )
         try:
-            report_key = write_error_report(ref, rejection)
+            report_key = steps.write_error_report(ref, rejection)
         except Exception as exc:  # the report could not be written: let Lambda retry
             logger.exception("Could not write the error report", extra={"reason": rejection.reason})
             metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import boto3
@@ -151,18 +151,39 @@ class ObjectStore:
     def _retry(self, call: Callable[[], T]) -> T:
         return with_retries(call, self.policy)
 
-    def head(self, bucket: str, key: str) -> dict[str, Any] | None:
-        """The object's HEAD response, or None if it does not exist."""
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any] | None:
+        """The HEAD response of the object (or of that version), or None if it does not exist."""
+        kwargs = {"Bucket": bucket, "Key": key}
+        if version_id:
+            kwargs["VersionId"] = version_id
 
         def call() -> dict[str, Any] | None:
             try:
-                return self.client.head_object(Bucket=bucket, Key=key)
+                return self.client.head_object(**kwargs)
             except ClientError as exc:
-                if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                if error_code(exc) in ("404", "NoSuchKey", "NoSuchVersion", "NotFound"):
                     return None
                 raise
 
         return self._retry(call)
+
+    def identify(self, ref: S3ObjectRef) -> S3ObjectRef:
+        """``ref`` completed by a HEAD: the version id, ETag and size of the object it names.
+
+        For events that name a key without its upload (S3 Batch Operations tasks): the
+        current object, or the task's version. The fetch and the idempotency checks then
+        work on that exact object.
+        """
+        head = self.head(ref.bucket, ref.key, ref.version_id)
+        if head is None:
+            version = f" (version {ref.version_id})" if ref.version_id else ""
+            raise ObjectMissing(f"s3://{ref.bucket}/{ref.key}{version} does not exist")
+        return replace(
+            ref,
+            version_id=head.get("VersionId") or ref.version_id,
+            etag=str(head["ETag"]).strip('"'),
+            size=int(head["ContentLength"]),
+        )
 
     def _get_kwargs(self, ref: S3ObjectRef) -> dict[str, Any]:
         # Fetch exactly the object the event names: by version when the bucket is

@@ -1,0 +1,266 @@
+"""Both handlers answer S3 Batch Operations (LambdaInvoke) events, schema 1.0 and 2.0."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+from PIL import Image
+
+from tests.conftest import upload
+from tests.integration.faults import fail_first_calls
+
+UPLOAD = "test-upload-123456789012-us-east-1"
+PROCESSED = "test-processed-123456789012-us-east-1"
+INVOCATION = "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo"
+SALES = b"region,units\nnorth,3\nsouth,5\n"
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def batch_event(schema: str, *tasks: tuple[str, str | None]) -> dict[str, Any]:
+    """The event Batch Operations sends for (key, version id) tasks in the upload bucket."""
+    job: dict[str, Any] = {"id": "f3cc4f60-61f6-4a2b-8a21-d07600c373ce"}
+    if schema == "2.0":
+        job["userArguments"] = {}
+    where = {"s3Bucket": UPLOAD} if schema == "2.0" else {"s3BucketArn": f"arn:aws:s3:::{UPLOAD}"}
+    return {
+        "invocationSchemaVersion": schema,
+        "invocationId": INVOCATION,
+        "job": job,
+        "tasks": [
+            {"taskId": f"task-{n}", "s3Key": quote_plus(key, safe="/"), "s3VersionId": version}
+            | where
+            for n, (key, version) in enumerate(tasks)
+        ],
+    }
+
+
+def response(schema: str, *results: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "invocationSchemaVersion": schema,
+        "treatMissingKeysAs": "PermanentFailure",
+        "invocationId": INVOCATION,
+        "results": [
+            {"taskId": f"task-{n}", "resultCode": code, "resultString": text}
+            for n, (code, text) in enumerate(results)
+        ],
+    }
+
+
+def _versions(s3: Any, bucket: str) -> list[tuple[str, str]]:
+    """Every object version and delete marker: a re-run that writes nothing leaves it as is."""
+    listing = s3.list_object_versions(Bucket=bucket)
+    entries = listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    return sorted((e["Key"], e["VersionId"]) for e in entries)
+
+
+def _put(s3: Any, key: str, body: bytes) -> str:
+    return s3.put_object(Bucket=UPLOAD, Key=key, Body=body)["VersionId"]
+
+
+def _report_reason(s3: Any, bucket: str, key: str) -> str:
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["reason"]
+
+
+@pytest.fixture
+def image_fn(aws, load_function):
+    return load_function("ImageProcessorFunction")
+
+
+@pytest.fixture
+def csv_fn(aws, load_function):
+    return load_function("CsvSummarizerFunction")
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_an_image_task_writes_its_variants_and_names_the_manifest(aws, image_fn, schema):
+    version = _put(aws, "images/a/cat.jpg", _jpeg())
+    result = image_fn.invoke(batch_event(schema, ("images/a/cat.jpg", version)))
+    assert result == response(schema, ("Succeeded", "a/cat.jpg/manifest.json"))
+    head = aws.head_object(Bucket=PROCESSED, Key="a/cat.jpg/manifest.json")
+    assert head["Metadata"]["source-version-id"] == version
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_a_csv_task_writes_its_summary_and_names_it(aws, csv_fn, schema):
+    version = _put(aws, "csv/2026/sales.csv", SALES)
+    result = csv_fn.invoke(batch_event(schema, ("csv/2026/sales.csv", version)))
+    assert result == response(schema, ("Succeeded", "summaries/2026/sales.csv.json"))
+    head = aws.head_object(Bucket=UPLOAD, Key="summaries/2026/sales.csv.json")
+    assert head["Metadata"]["source-version-id"] == version
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_a_missing_key_is_a_permanent_failure_with_a_report(aws, image_fn, csv_fn, schema):
+    result = image_fn.invoke(batch_event(schema, ("images/gone.jpg", None)))
+    assert result == response(schema, ("PermanentFailure", "source_missing: gone.jpg/error.json"))
+    assert _report_reason(aws, PROCESSED, "gone.jpg/error.json") == "source_missing"
+    result = csv_fn.invoke(batch_event(schema, ("csv/gone.csv", None)))
+    expected = ("PermanentFailure", "source_missing: summaries/gone.csv.error.json")
+    assert result == response(schema, expected)
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_rejected_input_is_a_permanent_failure_and_its_report_is_written(
+    aws, image_fn, csv_fn, schema
+):
+    _put(aws, "images/not-an-image.jpg", b"hello, I am text")
+    result = image_fn.invoke(batch_event(schema, ("images/not-an-image.jpg", None)))
+    expected = ("PermanentFailure", "unsupported_format: not-an-image.jpg/error.json")
+    assert result == response(schema, expected)
+    assert _report_reason(aws, PROCESSED, "not-an-image.jpg/error.json") == "unsupported_format"
+
+    _put(aws, "csv/photo.csv", _jpeg())
+    result = csv_fn.invoke(batch_event(schema, ("csv/photo.csv", None)))
+    assert result == response(
+        schema, ("PermanentFailure", "not_text: summaries/photo.csv.error.json")
+    )
+    assert _report_reason(aws, UPLOAD, "summaries/photo.csv.error.json") == "not_text"
+
+
+def test_too_large_is_judged_by_the_size_the_head_found(aws, csv_fn, monkeypatch):
+    monkeypatch.setattr(csv_fn.module, "CONFIG", replace(csv_fn.module.CONFIG, max_csv_bytes=10))
+    _put(aws, "csv/big.csv", SALES)
+    gets = fail_first_calls(csv_fn.module.store.client, "get_object", 0, monkeypatch)
+    result = csv_fn.invoke(batch_event("2.0", ("csv/big.csv", None)))
+    assert result == response(
+        "2.0", ("PermanentFailure", "too_large: summaries/big.csv.error.json")
+    )
+    assert gets == []  # rejected from the HEAD's size, before any download
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_a_lasting_transient_fault_is_a_temporary_failure_not_a_raise(
+    aws, image_fn, monkeypatch, schema
+):
+    _put(aws, "images/flaky.jpg", _jpeg())
+    gets = fail_first_calls(image_fn.module.store.client, "get_object", 10**6, monkeypatch)
+    ((result),) = image_fn.invoke(batch_event(schema, ("images/flaky.jpg", None)))["results"]
+    assert (result["taskId"], result["resultCode"]) == ("task-0", "TemporaryFailure")
+    assert result["resultString"].startswith("failed: ClientError(")
+    assert "SlowDown" in result["resultString"]
+    assert len(gets) == 3  # the in-invocation retries ran first
+    assert _versions(aws, PROCESSED) == []
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_url_encoded_and_unicode_keys(aws, image_fn, csv_fn, schema):
+    image_key = "images/holiday photos/café +1 ☀.jpg"
+    _put(aws, image_key, _jpeg())
+    event = batch_event(schema, (image_key, None))
+    assert event["tasks"][0]["s3Key"] == "images/holiday+photos/caf%C3%A9+%2B1+%E2%98%80.jpg"
+    result = image_fn.invoke(event)
+    assert result == response(schema, ("Succeeded", "holiday photos/café +1 ☀.jpg/manifest.json"))
+    _put(aws, "csv/q1 2026 + ünïcode.csv", SALES)
+    result = csv_fn.invoke(batch_event(schema, ("csv/q1 2026 + ünïcode.csv", None)))
+    assert result == response(schema, ("Succeeded", "summaries/q1 2026 + ünïcode.csv.json"))
+
+
+def test_several_tasks_in_one_event_end_independently(aws, image_fn, monkeypatch):
+    _put(aws, "images/good.jpg", _jpeg())
+    _put(aws, "images/bad.jpg", b"text")
+    _put(aws, "images/flaky.jpg", _jpeg())
+    real_get = image_fn.module.store.client.get_object
+    flaky = fail_first_calls(image_fn.module.store.client, "get_object", 10**6, monkeypatch)
+    monkeypatch.setattr(
+        image_fn.module.store.client,
+        "get_object",
+        lambda **kw: flaky(**kw) if kw["Key"] == "images/flaky.jpg" else real_get(**kw),
+    )
+    tasks = [("images/good.jpg", None), ("images/gone.jpg", None), ("images/bad.jpg", None)]
+    tasks += [("images/flaky.jpg", None), ("csv/sales.csv", None)]
+    results = image_fn.invoke(batch_event("2.0", *tasks))["results"]
+    assert [(r["taskId"], r["resultCode"]) for r in results] == [
+        ("task-0", "Succeeded"),
+        ("task-1", "PermanentFailure"),
+        ("task-2", "PermanentFailure"),
+        ("task-3", "TemporaryFailure"),
+        ("task-4", "Succeeded"),
+    ]
+    assert [r["resultString"] for r in results[:3]] == [
+        "good.jpg/manifest.json",
+        "source_missing: gone.jpg/error.json",
+        "unsupported_format: bad.jpg/error.json",
+    ]
+    assert results[4]["resultString"] == "ignored: key is not under images/"
+
+
+@pytest.mark.parametrize("schema", ["1.0", "2.0"])
+def test_a_second_run_is_a_duplicate_skip_that_writes_nothing(aws, image_fn, csv_fn, schema):
+    _put(aws, "images/again.jpg", _jpeg())
+    _put(aws, "images/broken.jpg", b"text")
+    _put(aws, "csv/again.csv", SALES)
+    event = batch_event(schema, ("images/again.jpg", None), ("images/broken.jpg", None))
+    image_fn.invoke(event)
+    csv_fn.invoke(batch_event(schema, ("csv/again.csv", None)))
+    processed, uploaded = _versions(aws, PROCESSED), _versions(aws, UPLOAD)
+
+    duplicate = "skipped_duplicate: the outputs already record this upload"
+    assert image_fn.invoke(event) == response(
+        schema, ("Succeeded", duplicate), ("Succeeded", duplicate)
+    )
+    assert csv_fn.invoke(batch_event(schema, ("csv/again.csv", None))) == response(
+        schema, ("Succeeded", duplicate)
+    )
+    assert (_versions(aws, PROCESSED), _versions(aws, UPLOAD)) == (processed, uploaded)
+
+
+def test_a_task_after_the_s3_event_of_the_same_upload_is_a_duplicate(aws, image_fn):
+    image_fn.invoke(upload(aws, UPLOAD, "images/seen.jpg", _jpeg(), "0001"))
+    before = _versions(aws, PROCESSED)
+    result = image_fn.invoke(batch_event("2.0", ("images/seen.jpg", None)))
+    expected = ("Succeeded", "skipped_duplicate: the outputs already record this upload")
+    assert result == response("2.0", expected)
+    assert _versions(aws, PROCESSED) == before
+
+
+def test_a_task_without_a_version_processes_the_current_object(aws, csv_fn):
+    _put(aws, "csv/v.csv", SALES)
+    current = _put(aws, "csv/v.csv", SALES + b"east,7\n")
+    csv_fn.invoke(batch_event("2.0", ("csv/v.csv", None)))
+    head = aws.head_object(Bucket=UPLOAD, Key="summaries/v.csv.json")
+    assert head["Metadata"]["source-version-id"] == current
+
+
+def test_a_task_naming_an_overwritten_version_is_stale(aws, csv_fn):
+    old = _put(aws, "csv/old.csv", SALES)
+    _put(aws, "csv/old.csv", SALES + b"east,7\n")
+    result = csv_fn.invoke(batch_event("1.0", ("csv/old.csv", old)))
+    assert result == response(
+        "1.0", ("Succeeded", "skipped_stale: the key now holds a newer upload")
+    )
+    assert "Contents" not in aws.list_objects_v2(Bucket=UPLOAD, Prefix="summaries/")
+
+
+def test_a_task_naming_a_version_that_does_not_exist_is_source_missing(aws, csv_fn):
+    _put(aws, "csv/v.csv", SALES)
+    result = csv_fn.invoke(batch_event("2.0", ("csv/v.csv", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")))
+    expected = ("PermanentFailure", "source_missing: summaries/v.csv.error.json")
+    assert result == response("2.0", expected)
+
+
+def test_a_late_s3_event_of_an_older_upload_never_replaces_a_tasks_newer_summary(aws, csv_fn):
+    """A Batch task's marker has no sequencer to order by: the late event is judged by
+    whether the key still holds its object, and it does not."""
+    late = upload(aws, UPLOAD, "csv/late.csv", SALES, "0001")
+    newer = _put(aws, "csv/late.csv", SALES + b"east,7\n")
+    csv_fn.invoke(batch_event("2.0", ("csv/late.csv", None)))
+    before = _versions(aws, UPLOAD)
+
+    (record,) = csv_fn.invoke(late)["records"]
+    assert (record["status"], record["detail"]) == (
+        "skipped_stale",
+        "the key now holds a newer upload",
+    )
+    assert _versions(aws, UPLOAD) == before
+    head = aws.head_object(Bucket=UPLOAD, Key="summaries/late.csv.json")
+    assert head["Metadata"]["source-version-id"] == newer
