@@ -64,6 +64,7 @@ def test_image_role_is_exactly_least_privilege(cfn):
         ("s3:GetObject", _sub(f"{PROCESSED}/*")),
         ("s3:DeleteObject", _sub(f"{PROCESSED}/*")),
         ("s3:ListBucket", _sub(PROCESSED)),
+        ("s3:ListBucket", _sub(UPLOAD)),  # a missing upload is a 404, not a 403
         ("sqs:SendMessage", _getatt("ImageProcessorFailureQueue")),
         ("logs:CreateLogStream", _getatt("ImageProcessorLogGroup")),
         ("logs:PutLogEvents", _getatt("ImageProcessorLogGroup")),
