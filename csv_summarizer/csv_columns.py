@@ -422,9 +422,10 @@ class ColumnState:
         return value[: self.value_chars], len(value) > self.value_chars
 
     def _text_range(self, values: pa.Array) -> None:
-        # Comparing clipped prefixes gives the clipped true min and max: prefixes that
-        # differ order as their values do, and equal ones show the same either way.
-        lo, hi = (x.as_py() for x in pc.min_max(self._clip(values)).values())
+        # Cutting keeps order (a <= b gives cut(a) <= cut(b)), so the cut of the batch's min
+        # and max are the min and max of its cut values: two values cut, not the batch.
+        keep = self.value_chars + 1
+        lo, hi = (x.as_py()[:keep] for x in pc.min_max(values).values())
         self.text_min = lo if self.text_min is None else min(self.text_min, lo)
         self.text_max = hi if self.text_max is None else max(self.text_max, hi)
 
@@ -654,7 +655,7 @@ class ColumnState:
         top_n = min(t.num_rows, self.heavy.capacity + 1)
         top = pc.select_k_unstable(t, k=top_n, sort_keys=[("c", "descending")])
         self.heavy.seed(
-            pc.take(self._clip(t["v"]), top).combine_chunks(),
+            self._clip(pc.take(t["v"], top).combine_chunks()),
             pc.take(t["c"], top).combine_chunks(),
             pc.take(pa.chunked_array(hashes, pa.uint64()), top).combine_chunks(),
         )
