@@ -234,6 +234,12 @@ def _line_breaks_in(col: pa.Array) -> bool:
     return b"\n" in data or b"\r" in data
 
 
+def _data_bytes(col: pa.Array) -> int:
+    """At least the bytes of ``col``'s values together, in O(1): its data buffer's size."""
+    bufs = col.buffers()
+    return 0 if len(bufs) < 3 or bufs[2] is None else bufs[2].size
+
+
 def _row_breaks(col: pa.Array) -> pa.Array:
     lf = pc.count_substring(col, "\n")
     cr = pc.count_substring(col, "\r")
@@ -490,6 +496,8 @@ class _Run:
         self.rows += n - (pc.sum(drop).as_py() if drop is not None else 0)
         limit = self.limits.max_field_bytes
         for j, c in enumerate(cols):
+            if _data_bytes(c) <= limit:
+                continue  # no field can be longer than all of them together
             lens = pc.binary_length(c)
             if pc.max(lens).as_py() > limit:
                 big = pc.greater(lens, limit)

@@ -265,6 +265,22 @@ def test_very_long_field_within_and_over_the_limit():
     assert s["truncated"] is True and col(s, "a")["count"] == 2
 
 
+def test_fields_at_and_just_over_the_byte_limit():
+    limits = CsvLimits(max_field_bytes=64)
+    at = "é" * 32  # 64 bytes, 32 characters
+    # A column whose values together fit the limit is not measured value by value.
+    alone = run(f"a,b\n1,{at}\n", limits)
+    assert alone["issues"]["field_too_large"]["count"] == 0
+    assert col(alone, "b")["max_length"] == 32
+    many = run("a,b\n" + "".join(f"{i},{at}\n" for i in range(50)), limits)
+    assert many["issues"]["field_too_large"]["count"] == 0
+    assert col(many, "b")["count"] == 50 and many["truncated"] is False
+    over = run(f"a,b\n1,{at}x\n", limits)  # one byte past, all alone in its column
+    f = over["issues"]["field_too_large"]
+    assert f["count"] == 1 and f["first"] == [{"line": 2, "column": "b", "bytes": 65}]
+    assert col(over, "b")["count"] == 0 and over["truncated"] is True
+
+
 def test_blank_lines_are_counted_not_rows():
     s = run("a,b\n1,2\n\n3,4\n   \n,\n5,6\n")
     assert s["rows"] == 3
