@@ -618,16 +618,16 @@ class ColumnState:
             )
         self._pending, self._pending_n, self._pending_bytes = [], 0, 0
         # Grouping by the values would copy them several times over; encoding copies them
-        # once (the distinct values), then the counts are summed by integer code.
+        # once (the distinct values), then the counts are summed by integer code. Each
+        # part's values are distinct, so its codes are too: a scatter places its counts,
+        # with no grouping.
         encoded = pc.dictionary_encode(pa.chunked_array([u for u, _ in parts], pa.string()))
         distinct = encoded.chunks[-1].dictionary  # one dictionary, shared by every chunk
-        codes = pa.chunked_array([pc.cast(ch.indices, pa.int64()) for ch in encoded.chunks])
-        sums = (
-            pa.table({"i": codes, "c": pa.chunked_array([uc for _, uc in parts], pa.int64())})
-            .group_by("i", use_threads=False)
-            .aggregate([("c", "sum")])
-        )
-        totals = pc.scatter(sums["c_sum"], sums["i"], max_index=len(distinct) - 1)
+        top = len(distinct) - 1
+        totals: pa.Array | None = None
+        for ch, (_, uc) in zip(encoded.chunks, parts, strict=True):
+            placed = pc.fill_null(pc.scatter(uc, ch.indices, max_index=top), 0)
+            totals = placed if totals is None else pc.add(totals, placed)
         t = pa.table({"v": distinct, "c": totals})
         # Past half the byte budget, merges would follow every few batches, each copying
         # everything kept: switch to sketches instead.
