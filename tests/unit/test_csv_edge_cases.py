@@ -91,6 +91,29 @@ def test_ragged_line_numbers_across_blocks_and_quoted_newlines():
     assert [r["line"] for r in s["issues"]["ragged_rows"]["first"]] == [4, 7004, 14004]
 
 
+def test_ragged_and_blank_lines_first_met_after_clean_batches():
+    # The batches before the first ragged row are parsed while the previous one is
+    # summarized; the first ragged and blank lines are met in such a batch.
+    lines = ["a,b"]
+    for i in range(20_000):
+        if i in (9000, 9001, 15_000):
+            lines.append(f"{i},x,extra")
+        elif i in (12_000, 12_001):
+            lines.append("")
+        else:
+            lines.append(f"{i},x")
+    s = run("\n".join(lines) + "\n", CsvLimits(block_size=16_384, max_field_bytes=4096))
+    ragged = s["issues"]["ragged_rows"]
+    assert ragged == {
+        "count": 3,
+        "first": [{"line": n + 2, "fields": 3} for n in (9000, 9001, 15_000)],
+    }
+    assert s["issues"]["blank_lines"] == {"count": 2, "first_lines": [12_002, 12_003]}
+    a = col(s, "a")
+    assert (a["count"], a["min"], a["max"]) == (19_995, 0, 19_999)
+    assert a["sum"] == sum(range(20_000)) - (9000 + 9001 + 15_000 + 12_000 + 12_001)
+
+
 def test_unterminated_quote_is_reported():
     s = run('a,b\n1,2\n3,"oops\n5,6\n7,8\n')
     u = s["issues"]["unterminated_quote"]
