@@ -296,6 +296,9 @@ class ColumnState:
         self.name = name
         self.header = header
         self.null_set = null_set
+        # No value longer than every null token can be one (whitespace aside).
+        longest = pc.max(pc.binary_length(null_set)).as_py() if len(null_set) else None
+        self.null_token_bytes = -1 if longest is None else longest
         self.whitespace_is_null = whitespace_is_null
         self.distinct_cap = distinct_cap
         self.distinct_bytes = distinct_bytes
@@ -341,11 +344,17 @@ class ColumnState:
         if self.exact:
             self._add_exact(col, locate)
             return
-        isnull = pc.is_in(col, value_set=self.null_set)
+        # The set lookup hashes every value: only where some value is short enough to be
+        # a null token (long text, timestamps and most numbers never are).
+        isnull = None
+        if pc.min(pc.binary_length(col)).as_py() <= self.null_token_bytes:
+            isnull = pc.is_in(col, value_set=self.null_set)
         if self.whitespace_is_null:
-            isnull = pc.or_(isnull, pc.utf8_is_space(col))
-        nnull = pc.sum(isnull).as_py() or 0
+            space = pc.utf8_is_space(col)
+            isnull = space if isnull is None else pc.or_(isnull, space)
+        nnull = 0 if isnull is None else pc.sum(isnull).as_py() or 0
         if nnull:
+            assert isnull is not None
             self.nulls += nnull
             nullvals = pc.filter(col, isnull)
             if len(self.null_spellings) < 64:
