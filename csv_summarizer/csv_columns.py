@@ -663,8 +663,15 @@ class ColumnState:
         self.heavy = HeavyHitters(label_chars=self.value_chars + 1)
         top_n = min(t.num_rows, self.heavy.capacity + 1)
         top = pc.select_k_unstable(t, k=top_n, sort_keys=[("c", "descending")])
+        # Cut a few kept values at a time: taking them whole first would copy up to the
+        # whole budget (wide values), cutting every value first would copy all of them.
+        step = 8
+        labels = [
+            self._clip(pc.take(t["v"], top[i : i + step]).combine_chunks())
+            for i in range(0, top_n, step)
+        ]
         self.heavy.seed(
-            self._clip(pc.take(t["v"], top).combine_chunks()),
+            pa.concat_arrays(labels),
             pc.take(t["c"], top).combine_chunks(),
             pc.take(pa.chunked_array(hashes, pa.uint64()), top).combine_chunks(),
         )
