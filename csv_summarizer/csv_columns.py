@@ -296,6 +296,9 @@ class ColumnState:
         self.name = name
         self.header = header
         self.null_set = null_set
+        # No value longer than every null token can be one (whitespace aside).
+        longest = pc.max(pc.binary_length(null_set)).as_py() if len(null_set) else None
+        self.null_token_bytes = -1 if longest is None else longest
         self.whitespace_is_null = whitespace_is_null
         self.distinct_cap = distinct_cap
         self.distinct_bytes = distinct_bytes
@@ -341,11 +344,17 @@ class ColumnState:
         if self.exact:
             self._add_exact(col, locate)
             return
-        isnull = pc.is_in(col, value_set=self.null_set)
+        # The set lookup hashes every value: only where some value is short enough to be
+        # a null token (long text, timestamps and most numbers never are).
+        isnull = None
+        if pc.min(pc.binary_length(col)).as_py() <= self.null_token_bytes:
+            isnull = pc.is_in(col, value_set=self.null_set)
         if self.whitespace_is_null:
-            isnull = pc.or_(isnull, pc.utf8_is_space(col))
-        nnull = pc.sum(isnull).as_py() or 0
+            space = pc.utf8_is_space(col)
+            isnull = space if isnull is None else pc.or_(isnull, space)
+        nnull = 0 if isnull is None else pc.sum(isnull).as_py() or 0
         if nnull:
+            assert isnull is not None
             self.nulls += nnull
             nullvals = pc.filter(col, isnull)
             if len(self.null_spellings) < 64:
@@ -422,9 +431,10 @@ class ColumnState:
         return value[: self.value_chars], len(value) > self.value_chars
 
     def _text_range(self, values: pa.Array) -> None:
-        # Comparing clipped prefixes gives the clipped true min and max: prefixes that
-        # differ order as their values do, and equal ones show the same either way.
-        lo, hi = (x.as_py() for x in pc.min_max(self._clip(values)).values())
+        # Cutting keeps order (a <= b gives cut(a) <= cut(b)), so the cut of the batch's min
+        # and max are the min and max of its cut values: two values cut, not the batch.
+        keep = self.value_chars + 1
+        lo, hi = (x.as_py()[:keep] for x in pc.min_max(values).values())
         self.text_min = lo if self.text_min is None else min(self.text_min, lo)
         self.text_max = hi if self.text_max is None else max(self.text_max, hi)
 
@@ -617,16 +627,16 @@ class ColumnState:
             )
         self._pending, self._pending_n, self._pending_bytes = [], 0, 0
         # Grouping by the values would copy them several times over; encoding copies them
-        # once (the distinct values), then the counts are summed by integer code.
+        # once (the distinct values), then the counts are summed by integer code. Each
+        # part's values are distinct, so its codes are too: a scatter places its counts,
+        # with no grouping.
         encoded = pc.dictionary_encode(pa.chunked_array([u for u, _ in parts], pa.string()))
         distinct = encoded.chunks[-1].dictionary  # one dictionary, shared by every chunk
-        codes = pa.chunked_array([pc.cast(ch.indices, pa.int64()) for ch in encoded.chunks])
-        sums = (
-            pa.table({"i": codes, "c": pa.chunked_array([uc for _, uc in parts], pa.int64())})
-            .group_by("i", use_threads=False)
-            .aggregate([("c", "sum")])
-        )
-        totals = pc.scatter(sums["c_sum"], sums["i"], max_index=len(distinct) - 1)
+        top = len(distinct) - 1
+        totals: pa.Array | None = None
+        for ch, (_, uc) in zip(encoded.chunks, parts, strict=True):
+            placed = pc.fill_null(pc.scatter(uc, ch.indices, max_index=top), 0)
+            totals = placed if totals is None else pc.add(totals, placed)
         t = pa.table({"v": distinct, "c": totals})
         # Past half the byte budget, merges would follow every few batches, each copying
         # everything kept: switch to sketches instead.
@@ -653,8 +663,15 @@ class ColumnState:
         self.heavy = HeavyHitters(label_chars=self.value_chars + 1)
         top_n = min(t.num_rows, self.heavy.capacity + 1)
         top = pc.select_k_unstable(t, k=top_n, sort_keys=[("c", "descending")])
+        # Cut a few kept values at a time: taking them whole first would copy up to the
+        # whole budget (wide values), cutting every value first would copy all of them.
+        step = 8
+        labels = [
+            self._clip(pc.take(t["v"], top[i : i + step]).combine_chunks())
+            for i in range(0, top_n, step)
+        ]
         self.heavy.seed(
-            pc.take(self._clip(t["v"]), top).combine_chunks(),
+            pa.concat_arrays(labels),
             pc.take(t["c"], top).combine_chunks(),
             pc.take(pa.chunked_array(hashes, pa.uint64()), top).combine_chunks(),
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -234,11 +235,45 @@ def _line_breaks_in(col: pa.Array) -> bool:
     return b"\n" in data or b"\r" in data
 
 
+def _data_bytes(col: pa.Array) -> int:
+    """At least the bytes of ``col``'s values together, in O(1): its data buffer's size."""
+    bufs = col.buffers()
+    return 0 if len(bufs) < 3 or bufs[2] is None else bufs[2].size
+
+
 def _row_breaks(col: pa.Array) -> pa.Array:
     lf = pc.count_substring(col, "\n")
     cr = pc.count_substring(col, "\r")
     crlf = pc.count_substring(col, "\r\n")
     return pc.subtract(pc.add(lf, cr), crlf)
+
+
+class _Upcoming:
+    """``reader.read_next_batch()`` on a thread of its own: started now, its batch (or
+    its exception, StopIteration included) taken later."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._batch: pa.RecordBatch | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._read, name="csv-next-batch", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            self._batch = self._reader.read_next_batch()
+        except BaseException as exc:  # handed to the summarizing thread by result()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> pa.RecordBatch:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._batch is not None
+        return self._batch
 
 
 class _Run:
@@ -287,6 +322,7 @@ class _Run:
         self.parse_error: str | None = None
         self.unterminated: dict[str, int] | None = None
         self.last_record_line = 0
+        self.callbacks = 0  # records pyarrow handed to ``_invalid``
         self.last_record_breaks = 0
         blank = feed.blank_lines
         self._marker = blank.marker.decode() if blank is not None else ""
@@ -294,6 +330,7 @@ class _Run:
     # pyarrow calls this for every record whose field count differs from the header's.
     def _invalid(self, row: Any) -> str:
         self.feed.progress()  # parsing goes on: the feed's readers keep waiting
+        self.callbacks += 1
         text = row.text or ""
         number = row.number if row.number is not None else self.records_done + 1
         blank = self.feed.blank_lines
@@ -313,6 +350,7 @@ class _Run:
         self.block = block
         self.feed.ahead = 3 * block
         reader = None
+        upcoming: _Upcoming | None = None
         summarizing = False
         try:
             reader = pcsv.open_csv(
@@ -341,10 +379,14 @@ class _Run:
             )
             while True:
                 try:
-                    batch = reader.read_next_batch()
+                    batch = upcoming.result() if upcoming else reader.read_next_batch()
                 except StopIteration:
                     break
                 summarizing = True  # errors from here on are bugs, never the reader's
+                # pyarrow parses the next batch (releasing the GIL) while this one is
+                # summarized. Not once a record was handed back to Python (ragged rows,
+                # blank-line markers): each would wait for the GIL this thread holds.
+                upcoming = None if self.callbacks else _Upcoming(reader)
                 self.feed.busy = True  # no reading ahead while this batch is summarized
                 self._batch(batch)
                 self.feed.busy = summarizing = False
@@ -358,6 +400,8 @@ class _Run:
             self._stopped(exc)
         finally:
             self.feed.finish()
+            if upcoming is not None:
+                upcoming.wait()  # no thread may read from a closed reader
             if reader is not None:
                 reader.close()
         self._flush_invalid()
@@ -490,6 +534,8 @@ class _Run:
         self.rows += n - (pc.sum(drop).as_py() if drop is not None else 0)
         limit = self.limits.max_field_bytes
         for j, c in enumerate(cols):
+            if _data_bytes(c) <= limit:
+                continue  # no field can be longer than all of them together
             lens = pc.binary_length(c)
             if pc.max(lens).as_py() > limit:
                 big = pc.greater(lens, limit)

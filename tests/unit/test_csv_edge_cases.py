@@ -91,6 +91,29 @@ def test_ragged_line_numbers_across_blocks_and_quoted_newlines():
     assert [r["line"] for r in s["issues"]["ragged_rows"]["first"]] == [4, 7004, 14004]
 
 
+def test_ragged_and_blank_lines_first_met_after_clean_batches():
+    # The batches before the first ragged row are parsed while the previous one is
+    # summarized; the first ragged and blank lines are met in such a batch.
+    lines = ["a,b"]
+    for i in range(20_000):
+        if i in (9000, 9001, 15_000):
+            lines.append(f"{i},x,extra")
+        elif i in (12_000, 12_001):
+            lines.append("")
+        else:
+            lines.append(f"{i},x")
+    s = run("\n".join(lines) + "\n", CsvLimits(block_size=16_384, max_field_bytes=4096))
+    ragged = s["issues"]["ragged_rows"]
+    assert ragged == {
+        "count": 3,
+        "first": [{"line": n + 2, "fields": 3} for n in (9000, 9001, 15_000)],
+    }
+    assert s["issues"]["blank_lines"] == {"count": 2, "first_lines": [12_002, 12_003]}
+    a = col(s, "a")
+    assert (a["count"], a["min"], a["max"]) == (19_995, 0, 19_999)
+    assert a["sum"] == sum(range(20_000)) - (9000 + 9001 + 15_000 + 12_000 + 12_001)
+
+
 def test_unterminated_quote_is_reported():
     s = run('a,b\n1,2\n3,"oops\n5,6\n7,8\n')
     u = s["issues"]["unterminated_quote"]
@@ -263,6 +286,22 @@ def test_very_long_field_within_and_over_the_limit():
     f = s["issues"]["field_too_large"]
     assert f["count"] == 1 and f["first"] == [{"line": 2, "column": "b", "bytes": 300_000}]
     assert s["truncated"] is True and col(s, "a")["count"] == 2
+
+
+def test_fields_at_and_just_over_the_byte_limit():
+    limits = CsvLimits(max_field_bytes=64)
+    at = "é" * 32  # 64 bytes, 32 characters
+    # A column whose values together fit the limit is not measured value by value.
+    alone = run(f"a,b\n1,{at}\n", limits)
+    assert alone["issues"]["field_too_large"]["count"] == 0
+    assert col(alone, "b")["max_length"] == 32
+    many = run("a,b\n" + "".join(f"{i},{at}\n" for i in range(50)), limits)
+    assert many["issues"]["field_too_large"]["count"] == 0
+    assert col(many, "b")["count"] == 50 and many["truncated"] is False
+    over = run(f"a,b\n1,{at}x\n", limits)  # one byte past, all alone in its column
+    f = over["issues"]["field_too_large"]
+    assert f["count"] == 1 and f["first"] == [{"line": 2, "column": "b", "bytes": 65}]
+    assert col(over, "b")["count"] == 0 and over["truncated"] is True
 
 
 def test_blank_lines_are_counted_not_rows():

@@ -139,3 +139,25 @@ def test_heavy_hitters_exact_while_under_capacity():
     assert hh.error == 0
     assert hh.top(10) == sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     assert pc.sum(hh.counts).as_py() == sum(seen.values())
+
+
+def test_nulls_once_sketched_in_batches_with_and_without_short_values():
+    # Long distinct values: sketched within the first batches. Null tokens (one longer than
+    # the values' prefix) and whitespace turn up in two stretches only.
+    rnd = random.Random(21)
+    tokens = ("", "NA", "not-recorded-at-all")
+    values = []
+    for i in range(8000):
+        if i // 1000 in (3, 6) and i % 7 == 0:
+            values.append(rnd.choice(["NA", "not-recorded-at-all", "   "]))  # "" = blank line
+        else:
+            values.append(f"{i:05d}-" + "v" * 40)
+    limits = CsvLimits(
+        block_size=4096, max_field_bytes=1024, memory_budget_bytes=64 << 10, null_tokens=tokens
+    )
+    v = col(run("v\n" + "".join(f"{x}\n" for x in values), limits), "v")
+    assert v["distinct_approximate"] is True
+    spell = Counter(x if x.strip() else "<whitespace>" for x in values if len(x) < 46)
+    assert v["null_spellings"] == dict(sorted(spell.items()))
+    assert v["nulls"] == sum(spell.values()) and v["count"] == len(values) - v["nulls"]
+    assert (v["min_length"], v["max_length"]) == (46, 46)

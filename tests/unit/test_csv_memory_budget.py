@@ -3,6 +3,8 @@ only bounded copies of values are kept (top values, misfit examples, string min/
 
 from __future__ import annotations
 
+import random
+
 import pyarrow as pa
 from csv_columns import ColumnState
 from csv_helpers import col, run
@@ -104,3 +106,33 @@ def test_min_max_prefixes_order_like_the_values():
     t = col(run(_csv(values), CsvLimits(max_value_chars=10)), "v")
     assert t["min"] == "p" * 9 and "min_truncated" not in t
     assert t["max"] == "p" * 10 and t["max_truncated"] is True
+
+
+def _around_the_cut(chars: int, seed: int) -> list[str]:
+    """A stretch of values shorter than the cut, then values just under, at and just over
+    ``chars + 1`` characters (one- and two-byte ones), then short ones again."""
+    rnd = random.Random(seed)
+    short = [f"{i:04d}" + "s" * rnd.randrange(chars - 4) for i in range(1500)]
+    edge = []
+    for i in range(1500):
+        n = rnd.choice([chars, chars + 1, chars + 2, 3 * chars])
+        edge.append(f"{i:04d}" + rnd.choice("aéz") * (n - 4))
+    return short + edge + short[:300]
+
+
+def test_min_max_of_values_around_the_cut_while_exact_and_once_sketched():
+    chars = 12
+    values = _around_the_cut(chars, seed=4)
+    # Small blocks: many batches; the small budget switches to sketches part-way through.
+    for budget in (1 << 20, 8 << 10):
+        limits = CsvLimits(
+            block_size=2048, max_field_bytes=512, max_value_chars=chars, memory_budget_bytes=budget
+        )
+        v = col(run(_csv(values), limits), "v")
+        assert v["distinct_approximate"] is (budget < (1 << 20))
+        lo = min(x[: chars + 1] for x in values)
+        hi = max(x[: chars + 1] for x in values)
+        assert (v["min"], v["max"]) == (lo[:chars], hi[:chars])
+        assert v.get("min_truncated", False) is (len(lo) > chars)
+        assert v.get("max_truncated", False) is (len(hi) > chars)
+        assert v["max_length"] == 3 * chars
