@@ -204,12 +204,15 @@ def test_a_second_run_is_a_duplicate_skip_that_writes_nothing(aws, image_fn, csv
     csv_fn.invoke(batch_event(schema, ("csv/again.csv", None)))
     processed, uploaded = _versions(aws, PROCESSED), _versions(aws, UPLOAD)
 
-    duplicate = "skipped_duplicate: the outputs already record this upload"
+    # The skip names the marker: a re-run's report still tells the rejected upload apart.
     assert image_fn.invoke(event) == response(
-        schema, ("Succeeded", duplicate), ("Succeeded", duplicate)
+        schema,
+        ("Succeeded", "skipped_duplicate: this upload is already done: again.jpg/manifest.json"),
+        ("Succeeded", "skipped_duplicate: this upload was already rejected: broken.jpg/error.json"),
     )
     assert csv_fn.invoke(batch_event(schema, ("csv/again.csv", None))) == response(
-        schema, ("Succeeded", duplicate)
+        schema,
+        ("Succeeded", "skipped_duplicate: this upload is already done: summaries/again.csv.json"),
     )
     assert (_versions(aws, PROCESSED), _versions(aws, UPLOAD)) == (processed, uploaded)
 
@@ -218,7 +221,10 @@ def test_a_task_after_the_s3_event_of_the_same_upload_is_a_duplicate(aws, image_
     image_fn.invoke(upload(aws, UPLOAD, "images/seen.jpg", _jpeg(), "0001"))
     before = _versions(aws, PROCESSED)
     result = image_fn.invoke(batch_event("2.0", ("images/seen.jpg", None)))
-    expected = ("Succeeded", "skipped_duplicate: the outputs already record this upload")
+    expected = (
+        "Succeeded",
+        "skipped_duplicate: this upload is already done: seen.jpg/manifest.json",
+    )
     assert result == response("2.0", expected)
     assert _versions(aws, PROCESSED) == before
 

@@ -119,24 +119,31 @@ def _newer_head(a: dict[str, Any], b: dict[str, Any]) -> int:
     return 0
 
 
+def _newer_marker(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) -> int:
+    return _newer_head(a[1], b[1])
+
+
 @dataclass(frozen=True)
 class RecordedState:
     """What the markers of a key hold now."""
 
     result_etag: str | None  # of the result marker, for the conditional write; None: absent
     newest_source: dict[str, str] | None  # source metadata of the newest marker
+    newest_marker: str | None = None  # its key, named in a duplicate's skip detail
+    newest_is_error_report: bool = False
 
 
 def recorded_state(store: ObjectStore, bucket: str, markers: Markers) -> RecordedState:
     """HEAD both markers. Both can exist (a valid upload, then an invalid one): the newest
     decides, so that a duplicate of either event is recognised."""
-    result_head, report_head = (store.head(bucket, key) for key in markers.both())
+    heads = {key: store.head(bucket, key) for key in markers.both()}
+    result_head = heads[markers.result]
     etag = str(result_head["ETag"]) if result_head and result_head.get("ETag") else None
-    present = [head for head in (result_head, report_head) if head is not None]
+    present = [(key, head) for key, head in heads.items() if head is not None]
     if not present:
         return RecordedState(etag, None)
-    newest = max(present, key=cmp_to_key(_newer_head))
-    return RecordedState(etag, dict(newest.get("Metadata") or {}))
+    key, newest = max(present, key=cmp_to_key(_newer_marker))
+    return RecordedState(etag, dict(newest.get("Metadata") or {}), key, key == markers.error_report)
 
 
 def is_superseded(ref: S3ObjectRef, store: ObjectStore, *, sequenced_too: bool = False) -> bool:
@@ -160,7 +167,9 @@ def is_superseded(ref: S3ObjectRef, store: ObjectStore, *, sequenced_too: bool =
 def _skip_unless_needed(ref: S3ObjectRef, store: ObjectStore, state: RecordedState) -> None:
     judged = verdict(ref, state.newest_source)
     if judged is Verdict.DUPLICATE:
-        raise RecordSkipped(Status.DUPLICATE, "the outputs already record this upload")
+        # Name the marker, so that a re-run's report tells a done upload from a rejected one.
+        done = "was already rejected" if state.newest_is_error_report else "is already done"
+        raise RecordSkipped(Status.DUPLICATE, f"this upload {done}: {state.newest_marker}")
     if judged is Verdict.STALE:
         raise RecordSkipped(Status.STALE, "the outputs record a newer upload of this key")
     # Sequencers order an event only against a marker that has one too; against a marker
