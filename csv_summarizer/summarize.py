@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
@@ -248,32 +248,24 @@ def _row_breaks(col: pa.Array) -> pa.Array:
     return pc.subtract(pc.add(lf, cr), crlf)
 
 
+# One long-lived thread parses ahead for every run in the process. A thread per batch
+# would be created thousands of times per file, and each new thread may take a fresh malloc
+# arena, so a warm Lambda's RSS would climb by arenas from one invocation to the next.
+_PARSE_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-next-batch")
+
+
 class _Upcoming:
-    """``reader.read_next_batch()`` on a thread of its own: started now, its batch (or
+    """``reader.read_next_batch()`` on the parse-ahead thread: started now, its batch (or
     its exception, StopIteration included) taken later."""
 
     def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self._batch: pa.RecordBatch | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._read, name="csv-next-batch", daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            self._batch = self._reader.read_next_batch()
-        except BaseException as exc:  # handed to the summarizing thread by result()
-            self._error = exc
+        self._future: Future[pa.RecordBatch] = _PARSE_AHEAD.submit(reader.read_next_batch)
 
     def wait(self) -> None:
-        self._thread.join()
+        wait([self._future])
 
     def result(self) -> pa.RecordBatch:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._batch is not None
-        return self._batch
+        return self._future.result()
 
 
 class _Run:
