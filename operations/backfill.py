@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,8 +75,9 @@ def create_job_request(
     created_before: datetime | None,
     priority: int,
     confirmation_required: bool,
+    run_id: str,
 ) -> dict[str, Any]:
-    """The parameters of ``s3control.create_job`` for one planned job."""
+    """The parameters of ``s3control.create_job`` for one planned job of run ``run_id``."""
     account = deployment.account
     bucket = deployment.output(BUCKET_OUTPUT)
     bucket_arn = deployment.bucket_arn(bucket)
@@ -128,13 +130,15 @@ def create_job_request(
         "RoleArn": deployment.output(ROLE_OUTPUT),
         "ManifestGenerator": {"S3JobManifestGenerator": generator},
     }
-    request["ClientRequestToken"] = request_token(request)
+    request["ClientRequestToken"] = request_token(request, run_id)
     return request
 
 
-def request_token(request: dict[str, Any]) -> str:
-    """The idempotency token: the same backfill asked twice creates one job, not two."""
-    canonical = json.dumps(request, sort_keys=True, default=str)
+def request_token(request: dict[str, Any], run_id: str) -> str:
+    """The idempotency token of one job of one run: a retried call creates one job, while
+    running the command again (after a failed job, say) creates a new one, not the old one
+    back. The confirmation question guards against a second run by mistake."""
+    canonical = json.dumps(request, sort_keys=True, default=str) + run_id
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -192,9 +196,10 @@ def start_backfill(
 ) -> int:
     """Plan, confirm, create; the exit status (1 if declined)."""
     plans = plan_jobs(stack, deployment, prefix)
+    run_id = uuid.uuid4().hex
     requests = [
         create_job_request(
-            plan, deployment, prefix, created_before, priority, confirmation_required
+            plan, deployment, prefix, created_before, priority, confirmation_required, run_id
         )
         for plan in plans
     ]
