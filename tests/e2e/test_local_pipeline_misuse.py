@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from local_pipeline.cli import main
-from local_pipeline.template import ROOT
+from tests.e2e.cli import local_pipeline
 
 
 def _fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -128,14 +126,7 @@ def test_serve_on_a_port_in_use_fails_at_once():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        completed = subprocess.run(
-            [sys.executable, "-m", "local_pipeline", "serve", "--port", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        completed = local_pipeline("serve", "--port", str(port), timeout=60)
     assert completed.returncode == 2
     assert completed.stderr.strip() == (
         f"error: port {port} on 127.0.0.1 is in use (Address already in use); "

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from local_pipeline.template import ROOT
+from tests.e2e.cli import local_pipeline
 from tests.e2e.inputs import mixed_csv, rotated_jpeg, transparent_png
 from tests.emulator import running_moto
 from tests.reliability.fault_proxy import FaultProxy
@@ -40,22 +41,12 @@ def _big_csv(target_bytes: int) -> bytes:
     return (header + "".join(rows)).encode()
 
 
-def _run_command(inputs: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable, "-m", "local_pipeline", "run", str(inputs),
-        "--out", str(out), "--report", str(out / "report.json"), *extra,
-    ]  # fmt: skip
+def _run_args(inputs: Path, out: Path, *extra: str) -> list[str]:
+    return ["run", str(inputs), "--out", str(out), "--report", str(out / "report.json"), *extra]
 
 
 def _run(inputs: Path, out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        _run_command(inputs, out, *extra),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return local_pipeline(*_run_args(inputs, out, *extra), timeout=timeout)
 
 
 def _report(path: Path) -> dict[str, Any]:
@@ -141,7 +132,12 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
         FaultProxy(endpoint, rate=0.0, latency_s=(60, 60), forced=hold_the_slow_get) as proxy,
     ):
         process = subprocess.Popen(
-            _run_command(small_inputs, out, "--endpoint-url", proxy.url),
+            [
+                sys.executable,
+                "-m",
+                "local_pipeline",
+                *_run_args(small_inputs, out, "--endpoint-url", proxy.url),
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

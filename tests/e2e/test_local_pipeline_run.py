@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from local_pipeline.template import ROOT
+from tests.e2e.cli import local_pipeline
 from tests.e2e.inputs import CSV_ROWS, GZ_ROWS, ROTATED_UPRIGHT_SIZE, write_inputs
 
 VARIANT_NAMES = {"compressed", "low_quality", "webp", "png", "thumbnail"}
@@ -22,23 +20,8 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     inputs = tmp_path_factory.mktemp("inputs")
     out = tmp_path_factory.mktemp("out")
     expected = write_inputs(inputs)
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "local_pipeline",
-            "run",
-            str(inputs),
-            "--out",
-            str(out),
-            "--report",
-            str(out / "report.json"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+    completed = local_pipeline(
+        "run", str(inputs), "--out", str(out), "--report", str(out / "report.json"), timeout=180
     )
     report = json.loads((out / "report.json").read_text()) if completed.returncode == 0 else {}
     return {

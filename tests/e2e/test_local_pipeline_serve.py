@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from local_pipeline.template import ROOT
+from tests.e2e.cli import local_pipeline
 from tests.e2e.inputs import mixed_csv
 from tests.emulator import client
 
@@ -66,24 +67,10 @@ def test_serve_processes_uploads_and_stops_on_ctrl_c(tmp_path: Path) -> None:
 
         # A second consumer of the same queues would hang: `run` refuses at once instead.
         (tmp_path / "t.csv").write_bytes(mixed_csv(2))
-        refused = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "local_pipeline",
-                "run",
-                str(tmp_path / "t.csv"),
-                "--endpoint-url",
-                endpoint,
-                "--out",
-                str(tmp_path / "run-out"),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        refused = local_pipeline(
+            "run", str(tmp_path / "t.csv"), "--endpoint-url", endpoint,
+            "--out", str(tmp_path / "run-out"), timeout=60,
+        )  # fmt: skip
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert refused.stderr.strip() == (
             "error: another process (a `serve`?) already consumes the events of "
