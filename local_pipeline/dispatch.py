@@ -241,7 +241,7 @@ class Dispatcher:
         event_queues: dict[str, str],
         sqs: Any,
         on_settled: Callable[[Settlement], None],
-        admit: Callable[[Any], Any | None] = lambda event: event,
+        admit: Callable[[Any], Any | None],
     ) -> None:
         self.admit = admit  # the event as Lambda would get it, or None to drop it
         self.invokers = invokers
