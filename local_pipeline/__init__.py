@@ -13,3 +13,7 @@ from pathlib import Path
 _RUNTIME_LAYER = str(Path(__file__).resolve().parents[1] / "layers" / "runtime")
 if _RUNTIME_LAYER not in sys.path:
     sys.path.append(_RUNTIME_LAYER)
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its files; the message is one line for the user."""

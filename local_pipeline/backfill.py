@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local_pipeline import UsageError
 from local_pipeline.batch_operations import (
     MAX_TASK_ATTEMPTS,
     SUCCEEDED,
@@ -48,7 +49,7 @@ from local_pipeline.dispatch import FunctionSandbox, env_overrides, sandbox_conf
 from local_pipeline.emulator import Emulator
 from local_pipeline.report import bucket_folder
 from local_pipeline.routing import filters_reached, triggered_functions, upload_bucket
-from local_pipeline.template import Stack
+from local_pipeline.template import BucketSpec, Stack
 
 TASKS_PER_EVENT = 4
 # The function's answer to one event: (no function error, the payload it returned).
@@ -71,15 +72,14 @@ def manifest(
 
 
 def plan_tasks(
-    stack: Stack, objects: Iterator[tuple[str, str | None]], bucket: str
+    stack: Stack, objects: Iterable[tuple[str, str | None]], bucket: BucketSpec
 ) -> dict[str, list[Task]]:
     """The tasks of each function: every object its S3 filters match."""
-    bucket_id = upload_bucket(stack).logical_id
     functions = stack.functions()
     tasks: dict[str, list[Task]] = {}
     for key, version_id in objects:
-        for function in triggered_functions(functions, bucket_id, key):
-            tasks.setdefault(function, []).append(Task(opaque_id(), bucket, key, version_id))
+        for function in triggered_functions(functions, bucket.logical_id, key):
+            tasks.setdefault(function, []).append(Task(opaque_id(), bucket.name, key, version_id))
     return tasks
 
 
@@ -122,9 +122,8 @@ class JobReport:
 
 
 def run_job(
-    stack: Stack,
     s3: Any,
-    bucket: str,
+    bucket: BucketSpec,
     tasks: dict[str, list[Task]],
     invoke: Invoke,
     prefix: str,
@@ -145,7 +144,9 @@ def run_job(
         if message:
             say(f"        {message}")
 
-    say(f"S3 Batch Operations job {job_id} (local): {total} task(s) from s3://{bucket}/{prefix}")
+    say(
+        f"S3 Batch Operations job {job_id} (local): {total} task(s) from s3://{bucket.name}/{prefix}"
+    )
     for function, function_tasks in tasks.items():
         run_tasks(
             function,
@@ -157,10 +158,10 @@ def run_job(
             settled,
         )
     ordered = [(t, results[t.task_id]) for fn_tasks in tasks.values() for t in fn_tasks]
-    files = completion_report(job_id, bucket, ordered, datetime.now(UTC))
-    folder = out / bucket_folder(upload_bucket(stack))
+    files = completion_report(job_id, bucket.name, ordered, datetime.now(UTC))
+    folder = out / bucket_folder(bucket)
     for key, body in files.items():
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        s3.put_object(Bucket=bucket.name, Key=key, Body=body)
         local = folder / key
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(body)
@@ -231,39 +232,36 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(command=backfill_command)
 
 
-def _refuse(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]) -> int:
     if not args.endpoint_url:
-        return _refuse(
+        raise UsageError(
             "backfill processes objects already in an emulator: give --endpoint-url of one "
             "that runs (`python -m local_pipeline serve` prints it)"
         )
     try:
         created_before = parse_created_before(args.created_before) if args.created_before else None
     except ValueError as error:
-        return _refuse(str(error))
+        raise UsageError(str(error)) from None
     if args.tasks_per_event < 1:
-        return _refuse(f"--tasks-per-event {args.tasks_per_event}: give 1 or more")
+        raise UsageError(f"--tasks-per-event {args.tasks_per_event}: give 1 or more")
     bucket = upload_bucket(stack)
     if not filters_reached(stack.functions(), bucket.logical_id, args.prefix):
-        return _refuse(
+        raise UsageError(
             f"--prefix {args.prefix!r}: no S3 event filter of template.yaml matches a key under it"
         )
     if args.out.exists() and not args.out.is_dir():
-        return _refuse(f"--out {args.out}: is a file; give a folder")
+        raise UsageError(f"--out {args.out}: is a file; give a folder")
 
     s3 = Emulator(args.endpoint_url, stack.region).client("s3")
     try:
         objects = list(manifest(s3, bucket.name, args.prefix, created_before))
     except ClientError as error:
-        return _refuse(f"cannot list s3://{bucket.name}/ at {args.endpoint_url}: {error}")
+        raise UsageError(
+            f"cannot list s3://{bucket.name}/ at {args.endpoint_url}: {error}"
+        ) from None
     except BotoCoreError as error:
-        return _refuse(f"the emulator at {args.endpoint_url} does not answer: {error}")
-    tasks = plan_tasks(stack, iter(objects), bucket.name)
+        raise UsageError(f"the emulator at {args.endpoint_url} does not answer: {error}") from None
+    tasks = plan_tasks(stack, objects, bucket)
     if not tasks:
         before = f" created before {created_before.isoformat()}" if created_before else ""
         print(f"no object under s3://{bucket.name}/{args.prefix}{before} is routed to a function")
@@ -271,9 +269,8 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     sandboxes = Sandboxes(stack, args.endpoint_url, env_vars, args.out / "logs")
     try:
         report = run_job(
-            stack,
             s3,
-            bucket.name,
+            bucket,
             tasks,
             sandboxes.invoke,
             args.prefix,

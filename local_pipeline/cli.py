@@ -23,7 +23,7 @@ from typing import Any
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local_pipeline import backfill
+from local_pipeline import UsageError, backfill
 from local_pipeline.dispatch import (
     INIT_TIMEOUT_S,
     AsyncInvoker,
@@ -66,10 +66,6 @@ from local_pipeline.routing import (
 from local_pipeline.template import Stack, TemplateError, load_stack
 
 SERVE_TITLE = "Local pipeline (serve)"
-
-
-class UsageError(Exception):
-    """A mistake in the command line or its files; the message is one line for the user."""
 
 
 def main(argv: list[str] | None = None) -> int:
