@@ -331,7 +331,6 @@ class ColumnState:
         # exact distinct/top state, then sketches
         self.exact = True
         self._counts: pa.Table | None = None
-        self._counts_bytes = 0
         self._pending: list[Unique] = []
         self._pending_n = 0
         self._pending_bytes = 0
@@ -622,9 +621,8 @@ class ColumnState:
     def _merge_exact(self) -> None:
         parts = list(self._pending)
         if self._counts is not None:
-            parts.insert(
-                0, (self._counts["v"].combine_chunks(), self._counts["c"].combine_chunks())
-            )
+            # Built from two arrays (below), so one chunk each: take it, not a copy.
+            parts.insert(0, (self._counts["v"].chunk(0), self._counts["c"].chunk(0)))
         self._pending, self._pending_n, self._pending_bytes = [], 0, 0
         # Grouping by the values would copy them several times over; encoding copies them
         # once (the distinct values), then the counts are summed by integer code. Each
@@ -644,12 +642,10 @@ class ColumnState:
             self._to_sketch(t)
         else:
             self._counts = t
-            self._counts_bytes = t["v"].nbytes
 
     def _to_sketch(self, t: pa.Table) -> None:
         self.exact = False
         self._counts = None
-        self._counts_bytes = 0
         self.hll = HyperLogLog()
         # Hashing copies its input: a slice at a time keeps that copy small.
         rows = max(1, t.num_rows * HASH_SLICE_BYTES // max(1, t["v"].nbytes))
@@ -682,6 +678,11 @@ class ColumnState:
         if ordered is values:
             return h
         return pc.take(h, pc.index_in(values, value_set=ordered))
+
+    @property
+    def _counts_bytes(self) -> int:
+        """Bytes of the merged exact values, for the distinct budget."""
+        return self._counts["v"].nbytes if self._counts is not None else 0
 
     def _exact_counts(self) -> pa.Table | None:
         if self._pending:

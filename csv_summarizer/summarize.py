@@ -254,20 +254,6 @@ def _row_breaks(col: pa.Array) -> pa.Array:
 _PARSE_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-next-batch")
 
 
-class _Upcoming:
-    """``reader.read_next_batch()`` on the parse-ahead thread: started now, its batch (or
-    its exception, StopIteration included) taken later."""
-
-    def __init__(self, reader: Any) -> None:
-        self._future: Future[pa.RecordBatch] = _PARSE_AHEAD.submit(reader.read_next_batch)
-
-    def wait(self) -> None:
-        wait([self._future])
-
-    def result(self) -> pa.RecordBatch:
-        return self._future.result()
-
-
 class _Run:
     def __init__(self, dialect: Dialect, limits: CsvLimits, feed: Utf8Feed) -> None:
         self.d = dialect
@@ -342,7 +328,7 @@ class _Run:
         self.block = block
         self.feed.ahead = 3 * block
         reader = None
-        upcoming: _Upcoming | None = None
+        upcoming: Future[pa.RecordBatch] | None = None
         summarizing = False
         try:
             reader = pcsv.open_csv(
@@ -378,7 +364,7 @@ class _Run:
                 # pyarrow parses the next batch (releasing the GIL) while this one is
                 # summarized. Not once a record was handed back to Python (ragged rows,
                 # blank-line markers): each would wait for the GIL this thread holds.
-                upcoming = None if self.callbacks else _Upcoming(reader)
+                upcoming = None if self.callbacks else _PARSE_AHEAD.submit(reader.read_next_batch)
                 self.feed.busy = True  # no reading ahead while this batch is summarized
                 self._batch(batch)
                 self.feed.busy = summarizing = False
@@ -393,7 +379,7 @@ class _Run:
         finally:
             self.feed.finish()
             if upcoming is not None:
-                upcoming.wait()  # no thread may read from a closed reader
+                wait([upcoming])  # no thread may read from a closed reader
             if reader is not None:
                 reader.close()
         self._flush_invalid()
