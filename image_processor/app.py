@@ -66,7 +66,8 @@ def ignore_image(ref: S3ObjectRef) -> str | None:
 
 def handle_image(ref: S3ObjectRef) -> RecordOutcome:
     prefix = _prefix(ref)
-    skip_if_done(ref, store, CONFIG.processed_bucket, _markers(prefix))
+    markers = _markers(prefix)
+    skip_if_done(ref, store, CONFIG.processed_bucket, markers)
     reject_if_too_large(ref.size, CONFIG.max_image_bytes)
     data = store.get_bytes(ref)
     reject_if_too_large(len(data), CONFIG.max_image_bytes)
@@ -110,7 +111,6 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
         )
 
     # A newer upload may have finished while we worked: never let its manifest be replaced.
-    markers = _markers(prefix)
     manifest = _manifest(ref, result, written)
     write_result_marker(ref, store, CONFIG.processed_bucket, markers, manifest)
     retire_older(ref, store, CONFIG.processed_bucket, markers.error_report)

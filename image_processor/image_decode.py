@@ -3,10 +3,9 @@
 Every failure caused by the bytes becomes an ``ImageRejected`` with a reason code. Steps:
 
 1. sniff the format from the leading bytes (never from a file name) and check the allow-list;
-2. ``Image.open(..., formats=allowed)`` reads only the header; the pixel count is checked
-   against ``max_pixels`` before any pixel is decoded. Pillow's own bomb threshold is set to
-   ``max_pixels`` (the only pixel limit), and its ``DecompressionBombWarning``
-   is raised as an error;
+2. ``Image.open(..., formats=allowed)`` reads only the header, and checks the pixel count
+   before any pixel is decoded: Pillow's own bomb threshold is set to ``max_pixels`` (the
+   only pixel limit), and its ``DecompressionBombWarning`` is raised as an error;
 3. ``load()`` decodes once. ``LOAD_TRUNCATED_IMAGES`` is never set, so a short file fails;
 4. the pixel mode is normalised (16-bit scaled, CMYK converted through its ICC profile,
    palettes and transparency keys expanded, gray kept gray), the EXIF orientation is applied
@@ -343,12 +342,6 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
             width, height = source.size
             if width < 1 or height < 1:
                 raise ImageRejected("corrupt", f"header declares a {width}x{height} image")
-            if width * height > limits.max_pixels:
-                raise ImageRejected(
-                    "too_many_pixels",
-                    f"{width}x{height} = {width * height} pixels exceeds the limit of "
-                    f"{limits.max_pixels}",
-                )
             fmt = "JPEG" if source.format == "MPO" else str(source.format)
             if source.format == "MPO":
                 notes.append("jpeg: multi-picture (MPO) file, primary image used")
