@@ -169,7 +169,7 @@ def _from_s3_record(record: dict[str, Any], visit: _Visit | None) -> S3ObjectRef
         bucket=bucket,
         key=unquote_plus(raw_key),
         version_id=obj.version_id or None,
-        etag=_normalise_etag(obj.etag),
+        etag=normalise_etag(obj.etag),
         size=int(size) if size is not None else None,
         sequencer=obj.get("sequencer"),
         event_name=str(s3_record.get("eventName") or "ObjectCreated:Put"),
@@ -218,7 +218,7 @@ def _from_eventbridge(event: dict[str, Any], visit: _Visit | None) -> S3ObjectRe
         bucket=bucket,
         key=key,
         version_id=obj.get("version-id") or None,
-        etag=_normalise_etag(obj.etag),
+        etag=normalise_etag(obj.etag),
         size=int(size) if size is not None else None,
         sequencer=obj.get("sequencer"),
         event_name="ObjectCreated:" + str(detail.reason or "PutObject"),
@@ -269,5 +269,6 @@ def _writer(node: dict[str, Any], *fields: str) -> _IdentityWriter:
     return write
 
 
-def _normalise_etag(etag: str | None) -> str | None:
+def normalise_etag(etag: str | None) -> str | None:
+    """An ETag as events carry it: S3's responses quote it, notifications do not."""
     return etag.strip('"') if etag else None

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any
 
-from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.events import S3ObjectRef, normalise_etag
 from pipeline_runtime.observability import logger
 from pipeline_runtime.outcomes import RecordSkipped, Status
 from pipeline_runtime.s3io import ObjectStore, WriteConflict
@@ -107,20 +107,17 @@ def verdict(ref: S3ObjectRef, recorded: dict[str, str] | None) -> Verdict:
     return Verdict.NEEDED
 
 
-def _newer_head(a: dict[str, Any], b: dict[str, Any]) -> int:
-    """Order two marker HEADs by the upload they record: sequencer, else write time."""
-    seq_a = (a.get("Metadata") or {}).get(META_SEQUENCER)
-    seq_b = (b.get("Metadata") or {}).get(META_SEQUENCER)
+def _newer_marker(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) -> int:
+    """Order two (key, HEAD) markers by the upload they record: sequencer, else write time."""
+    head_a, head_b = a[1], b[1]
+    seq_a = (head_a.get("Metadata") or {}).get(META_SEQUENCER)
+    seq_b = (head_b.get("Metadata") or {}).get(META_SEQUENCER)
     if seq_a and seq_b:
         return compare_sequencers(seq_a, seq_b)
-    time_a, time_b = a.get("LastModified"), b.get("LastModified")
+    time_a, time_b = head_a.get("LastModified"), head_b.get("LastModified")
     if time_a and time_b:
         return (time_a > time_b) - (time_a < time_b)
     return 0
-
-
-def _newer_marker(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) -> int:
-    return _newer_head(a[1], b[1])
 
 
 @dataclass(frozen=True)
@@ -161,7 +158,7 @@ def is_superseded(ref: S3ObjectRef, store: ObjectStore, *, sequenced_too: bool =
     current_version = head.get("VersionId")
     if ref.version_id and current_version:
         return bool(current_version != ref.version_id)
-    return bool(ref.etag) and str(head.get("ETag", "")).strip('"') != ref.etag
+    return bool(ref.etag) and normalise_etag(head.get("ETag")) != ref.etag
 
 
 def _skip_unless_needed(ref: S3ObjectRef, store: ObjectStore, state: RecordedState) -> None:

@@ -168,22 +168,17 @@ def batch_response(
     batch: BatchInvocation, outcomes: list[tuple[S3ObjectRef, RecordOutcome]]
 ) -> dict[str, Any]:
     """The response S3 Batch Operations expects: one result per task, in task order."""
-    response = S3BatchOperationResponse(
-        batch.schema_version, batch.invocation_id, treat_missing_keys_as="PermanentFailure"
-    )
-    for ref, outcome in outcomes:
-        code, text = batch_result(outcome)
-        response.add_result(S3BatchOperationResponseRecord(str(ref.task_id), code, text))
+    records = [
+        S3BatchOperationResponseRecord(str(ref.task_id), *batch_result(outcome))
+        for ref, outcome in outcomes
+    ]
     # Powertools' asdict() accepts exactly one result, which is what S3 sends today; the
     # response schema holds a list, so further tasks' results are appended record by record.
-    first, *others = response.results
+    # An event has at least one task (events.parse_event refuses one without).
     document: dict[str, Any] = S3BatchOperationResponse(
-        response.invocation_schema_version,
-        response.invocation_id,
-        response.treat_missing_keys_as,
-        [first],
+        batch.schema_version, batch.invocation_id, "PermanentFailure", records[:1]
     ).asdict()
-    document["results"].extend(record.asdict() for record in others)
+    document["results"].extend(record.asdict() for record in records[1:])
     return document
 
 

@@ -34,7 +34,7 @@ from tenacity import (
 )
 from urllib3.exceptions import ProtocolError
 
-from pipeline_runtime.events import S3ObjectRef
+from pipeline_runtime.events import S3ObjectRef, normalise_etag
 from pipeline_runtime.observability import logger
 
 T = TypeVar("T")
@@ -181,7 +181,7 @@ class ObjectStore:
         return replace(
             ref,
             version_id=head.get("VersionId") or ref.version_id,
-            etag=str(head["ETag"]).strip('"'),
+            etag=normalise_etag(head["ETag"]),
             size=int(head["ContentLength"]),
         )
 
