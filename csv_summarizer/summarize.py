@@ -248,9 +248,8 @@ def _row_breaks(col: pa.Array) -> pa.Array:
     return pc.subtract(pc.add(lf, cr), crlf)
 
 
-# One long-lived thread parses ahead for every run in the process. A thread per batch
-# would be created thousands of times per file, and each new thread may take a fresh malloc
-# arena, so a warm Lambda's RSS would climb by arenas from one invocation to the next.
+# One long-lived thread parses ahead for every run in the process, rather than a new thread
+# per batch: thousands of thread starts per file, and per-thread allocator state each time.
 _PARSE_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-next-batch")
 
 
