@@ -13,7 +13,8 @@ Inputs (generated into a temporary folder, or --dir):
   common width, so it is the column count).
 
 Each input is summarized by the core (``summarize`` with the handler's ``CsvLimits``) in a
-fresh interpreter; peak RSS is that child's ``VmHWM`` (interpreter and imports included).
+fresh interpreter with the function's environment from template.yaml; peak RSS is that
+child's ``VmHWM`` (interpreter and imports included).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bench_csv import CORE, SHARED, WORDS, peak_rss_mb
+from bench_csv import CORE, SHARED, WORDS, function_environment, peak_rss_mb
 
 
 def _corpus(rnd: random.Random, size: int) -> str:
@@ -143,7 +144,11 @@ def child(path: str) -> None:
 
 def measure(path: Path) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=function_environment(),
     )
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result

@@ -87,6 +87,7 @@ def test_overlapping_csv_prefixes_are_refused():
     env = {
         "POWERTOOLS_SERVICE_NAME": "csv",
         "POWERTOOLS_METRICS_NAMESPACE": "ns",
+        "MIMALLOC_ARENA_EAGER_COMMIT": "0",
         "CSV_UPLOAD_PREFIX": "data/",
         "SUMMARY_PREFIX": "data/summaries/",
         "MAX_CSV_BYTES": "10",

@@ -20,6 +20,9 @@ class ConfigError(RuntimeError):
 
 # Read by Powertools itself; required so logs and metrics are attributed correctly.
 POWERTOOLS_VARIABLES = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE")
+# Read by pyarrow's allocator (mimalloc) when pyarrow loads; required so that a deploy
+# cannot drop it unnoticed: the CSV function's memory figures are measured with it.
+ALLOCATOR_VARIABLES = ("MIMALLOC_ARENA_EAGER_COMMIT",)
 
 _HEX_COLOUR = re.compile(r"^#?[0-9a-fA-F]{6}$")
 
@@ -99,6 +102,7 @@ class CsvSummarizerConfig:
 
     VARIABLES: ClassVar[tuple[str, ...]] = (
         *POWERTOOLS_VARIABLES,
+        *ALLOCATOR_VARIABLES,
         "CSV_UPLOAD_PREFIX",
         "SUMMARY_PREFIX",
         "MAX_CSV_BYTES",
@@ -109,6 +113,8 @@ class CsvSummarizerConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
         _check_powertools(env)
+        for name in ALLOCATOR_VARIABLES:
+            _required(env, name)
         config = cls(
             upload_prefix=_prefix(env, "CSV_UPLOAD_PREFIX"),
             summary_prefix=_prefix(env, "SUMMARY_PREFIX"),
