@@ -102,6 +102,9 @@ class Stack:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     root: Path = ROOT
 
+    def __post_init__(self) -> None:
+        check_parameter_overrides(self.template, self.parameter_overrides)
+
     # ------------------------------------------------------------------ resolution
     def parameters(self) -> dict[str, str]:
         values = {
@@ -324,6 +327,4 @@ def check_parameter_overrides(template: dict[str, Any], overrides: dict[str, str
 
 
 def load_stack(**kwargs: Any) -> Stack:
-    template = load_template()
-    check_parameter_overrides(template, kwargs.get("parameter_overrides") or {})
-    return Stack(template, **kwargs)
+    return Stack(load_template(), **kwargs)
