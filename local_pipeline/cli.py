@@ -48,10 +48,12 @@ from local_pipeline.report import (
     InputReport,
     Progress,
     bucket_folder,
+    download_object,
     download_outputs,
     format_table,
     input_reports,
     record_outcome,
+    settled_report,
     write_report,
 )
 from local_pipeline.results_page import write_results_page
@@ -385,40 +387,29 @@ class LivePage:
         _print_settlement(settlement)  # after the page: what the line says is on it
 
     def _record(self, settlement: Settlement, bucket: str, key: str) -> None:
-        outcome, outputs, error = record_outcome(settlement, key)
         earlier = self.reports.get((key, settlement.function))
-        if earlier is not None and outcome in SKIPPED:
+        if earlier is not None and record_outcome(settlement, key)[0] in SKIPPED:
             earlier.duplicates += 1  # the earlier event's outcome stands
             return
         original = self._download(bucket, key)
-        local = [self._download_anywhere(output) for output in outputs]
-        self.reports[(key, settlement.function)] = InputReport(
-            path=str(original) if original else f"s3://{bucket}/{key}",
-            bucket=bucket,
-            key=key,
-            function=settlement.function,
-            outcome=outcome,
-            attempts=settlement.attempts,
-            duration_ms=round(settlement.duration_ms, 1),
-            outputs=[str(path) for path in local if path],
-            error=error,
-        )
+        path = str(original) if original else f"s3://{bucket}/{key}"
+        report = settled_report(settlement, path, bucket, key, self._download_anywhere)
+        self.reports[(key, settlement.function)] = report
 
     def _download(self, bucket: str, key: str) -> Path | None:
-        target = self.out / self.folders.get(bucket, bucket) / key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.out / self.folders.get(bucket, bucket)
         try:
-            self.s3.download_file(bucket, key, str(target))
+            return download_object(self.s3, bucket, key, folder)
         except ClientError:
             return None
-        return target
 
-    def _download_anywhere(self, key: str) -> Path | None:
+    def _download_anywhere(self, key: str) -> str:
+        """Where an output key was downloaded to, from whichever bucket has it; "" if none."""
         for bucket in self.folders:
             path = self._download(bucket, key)
             if path:
-                return path
-        return None
+                return str(path)
+        return ""
 
 
 def _print_settlement(settlement: Settlement) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -120,21 +121,26 @@ def bucket_folder(bucket: BucketSpec) -> str:
     return bucket.logical_id.removesuffix("Bucket").lower()
 
 
+def download_object(s3: Any, bucket: str, key: str, folder: Path) -> Path:
+    """One object to folder/<key>, where a run's outputs go: out/<bucket role>/<key>."""
+    target = folder / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    s3.download_file(bucket, key, str(target))
+    return target
+
+
 def download_outputs(
     s3: Any, buckets: list[BucketSpec], inputs: set[tuple[str, str]], out_dir: Path
 ) -> dict[str, Path]:
     """Every object that is not an input, to out_dir/<bucket role>/<key>; by key."""
     local: dict[str, Path] = {}
     for bucket in buckets:
-        role = bucket_folder(bucket)
+        folder = out_dir / bucket_folder(bucket)
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
             for obj in page.get("Contents", []):
-                if (bucket.name, obj["Key"]) in inputs:
-                    continue
-                target = out_dir / role / obj["Key"]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket.name, obj["Key"], str(target))
-                local.setdefault(obj["Key"], target)
+                if (bucket.name, obj["Key"]) not in inputs:
+                    path = download_object(s3, bucket.name, obj["Key"], folder)
+                    local.setdefault(obj["Key"], path)
     return local
 
 
@@ -150,6 +156,31 @@ class InputReport:
     outputs: list[str]
     error: Any
     duplicates: int = 0  # later deliveries of the same event, skipped by the handler
+
+
+def settled_report(
+    settlement: Settlement,
+    path: str,
+    bucket: str,
+    key: str,
+    local_path: Callable[[str], str],
+    duplicates: int = 0,
+) -> InputReport:
+    """The report of one object a settled event named. ``local_path`` maps an output key to
+    where it was downloaded (or back to the key); an output it cannot place ("") is left out."""
+    outcome, outputs, error = record_outcome(settlement, key)
+    return InputReport(
+        path=path,
+        bucket=bucket,
+        key=key,
+        function=settlement.function,
+        outcome=outcome,
+        attempts=settlement.attempts,
+        duration_ms=round(settlement.duration_ms, 1),
+        outputs=[path for path in map(local_path, outputs) if path],
+        error=error,
+        duplicates=duplicates,
+    )
 
 
 def input_reports(
@@ -177,19 +208,14 @@ def input_reports(
                     _unsettled(upload, bucket, NOT_SETTLED, not_settled_because, function)
                 )
                 continue
-            outcome, outputs, error = record_outcome(settlement, upload.key)
             reports.append(
-                InputReport(
-                    path=str(upload.path),
-                    bucket=bucket,
-                    key=upload.key,
-                    function=function,
-                    outcome=outcome,
-                    attempts=settlement.attempts,
-                    duration_ms=round(settlement.duration_ms, 1),
-                    outputs=[str(local_outputs.get(key, key)) for key in outputs],
-                    error=error,
-                    duplicates=progress.duplicates.get(event_id, 0),
+                settled_report(
+                    settlement,
+                    str(upload.path),
+                    bucket,
+                    upload.key,
+                    lambda output: str(local_outputs.get(output, output)),
+                    progress.duplicates.get(event_id, 0),
                 )
             )
     return reports
