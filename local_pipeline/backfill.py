@@ -245,10 +245,10 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     if args.tasks_per_event < 1:
         raise UsageError(f"--tasks-per-event {args.tasks_per_event}: give 1 or more")
     bucket = upload_bucket(stack)
-    if not filters_reached(stack.functions(), bucket.logical_id, args.prefix):
-        raise UsageError(
-            f"--prefix {args.prefix!r}: no S3 event filter of template.yaml matches a key under it"
-        )
+    try:
+        filters_reached(stack.functions(), bucket.logical_id, args.prefix)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
 

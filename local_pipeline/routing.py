@@ -94,15 +94,24 @@ def filters_reached(
     """The S3 event filters of the bucket that can match a key starting with prefix.
 
     S3 refuses overlapping filters on one bucket, so each key matches at most one of them:
-    a backfill per filter reaches every routed key once.
+    a backfill per filter reaches every routed key once. Raises ValueError, with the filters
+    there are, when none can: a backfill of that prefix would invoke nothing.
     """
-    return [
+    functions = list(functions)
+    reaches = [
         FilterReach(fn.logical_id, max(prefix, event.prefix, key=len), event.suffix)
         for fn in functions
         for event in fn.events
         if event.bucket_logical_id == bucket_logical_id
         and (prefix.startswith(event.prefix) or event.prefix.startswith(prefix))
     ]
+    if not reaches:
+        listened = ", ".join(f"{e.prefix}*{e.suffix}" for fn in functions for e in fn.events)
+        raise ValueError(
+            f"--prefix {prefix!r}: no S3 event filter of template.yaml matches a key under it "
+            f"(the functions listen to {listened})"
+        )
+    return reaches
 
 
 def _files(path: Path, excluded: tuple[Path, ...] = ()) -> list[tuple[Path, PurePosixPath]]:

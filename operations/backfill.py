@@ -57,14 +57,10 @@ class JobPlan:
 
 
 def plan_jobs(stack: Stack, deployment: Deployment, prefix: str) -> list[JobPlan]:
-    functions = stack.functions()
-    reaches = filters_reached(functions, upload_bucket(stack).logical_id, prefix)
-    if not reaches:
-        listened = ", ".join(f"{e.prefix}*{e.suffix}" for fn in functions for e in fn.events)
-        raise OperationsError(
-            f"--prefix {prefix!r}: no S3 event filter of template.yaml matches a key under it "
-            f"(the functions listen to {listened})"
-        )
+    try:
+        reaches = filters_reached(stack.functions(), upload_bucket(stack).logical_id, prefix)
+    except ValueError as error:
+        raise OperationsError(str(error)) from None
     return [JobPlan(reach, deployment.output(alias_output(reach.function))) for reach in reaches]
 
 

@@ -186,7 +186,7 @@ def test_created_before_leaves_newer_objects_out(
         (
             ["backfill", "--endpoint-url", "http://127.0.0.1:1", "--prefix", "summaries/"],
             "error: --prefix 'summaries/': no S3 event filter of template.yaml matches a key "
-            "under it",
+            "under it (the functions listen to images/*, csv/*.csv, csv/*.csv.gz)",
         ),
         (
             ["backfill", "--endpoint-url", "http://127.0.0.1:1", "--created-before", "soon"],

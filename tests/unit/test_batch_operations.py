@@ -214,8 +214,6 @@ def test_created_before_refuses_anything_else_in_one_line() -> None:
                 ("CsvSummarizerFunction", "csv/", ".csv.gz"),
             ],
         ),
-        ("summaries/", []),
-        ("imagesX", []),
     ],
 )
 def test_a_prefix_reaches_the_template_filters_some_key_under_it_can_match(
@@ -225,3 +223,15 @@ def test_a_prefix_reaches_the_template_filters_some_key_under_it_can_match(
     assert filters_reached(stack.functions(), "UploadBucket", prefix) == [
         FilterReach(*reach) for reach in reached
     ]
+
+
+@pytest.mark.parametrize("prefix", ["summaries/", "imagesX"])
+def test_a_prefix_no_filter_can_match_is_refused_with_the_filters_there_are(prefix: str) -> None:
+    stack = load_stack()
+    expected = (
+        f"--prefix '{prefix}': no S3 event filter of template.yaml matches a key under it "
+        "(the functions listen to images/*, csv/*.csv, csv/*.csv.gz)"
+    )
+    with pytest.raises(ValueError) as refused:
+        filters_reached(stack.functions(), "UploadBucket", prefix)
+    assert str(refused.value) == expected
