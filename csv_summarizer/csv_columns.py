@@ -61,6 +61,12 @@ def _cast_or_none(arr: pa.Array, typ: pa.DataType) -> pa.Array | None:
         return None
 
 
+def longest_bytes(values: pa.Array) -> int:
+    """The byte length of the longest value, -1 if there is none."""
+    longest = pc.max(pc.binary_length(values)).as_py()
+    return -1 if longest is None else longest
+
+
 def _valid_dates(arr: pa.Array) -> pa.Array:
     """Mask of values whose first 10 characters are a real calendar date."""
     head = pc.utf8_slice_codeunits(arr, 0, 10)
@@ -284,6 +290,7 @@ class ColumnState:
         name: str,
         header: str,
         null_set: pa.Array,
+        null_token_bytes: int,
         whitespace_is_null: bool,
         distinct_cap: int,
         distinct_bytes: int,
@@ -296,9 +303,9 @@ class ColumnState:
         self.name = name
         self.header = header
         self.null_set = null_set
-        # No value longer than every null token can be one (whitespace aside).
-        longest = pc.max(pc.binary_length(null_set)).as_py() if len(null_set) else None
-        self.null_token_bytes = -1 if longest is None else longest
+        # ``longest_bytes(null_set)``, computed once per run, not per column: no value
+        # longer than every null token can be one (whitespace aside).
+        self.null_token_bytes = null_token_bytes
         self.whitespace_is_null = whitespace_is_null
         self.distinct_cap = distinct_cap
         self.distinct_bytes = distinct_bytes

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from csv_blank_lines import BlankLines
-from csv_columns import ColumnState
+from csv_columns import ColumnState, longest_bytes
 from csv_dialect import Dialect, sniff_dialect
 from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejected
@@ -267,12 +267,14 @@ class _Run:
         self.effective_sample = sample
         nulls = [t for t in limits.null_tokens]
         null_set = pa.array(nulls, pa.string())
+        null_token_bytes = longest_bytes(null_set)
         self.cols = [
             ColumnState(
                 position=i + 1,
                 name=dialect.names[i],
                 header=dialect.header_names[i] if dialect.header else "",
                 null_set=null_set,
+                null_token_bytes=null_token_bytes,
                 whitespace_is_null=limits.whitespace_is_null,
                 distinct_cap=cap,
                 # The floor keeps a few exact values per column when there are thousands.

@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 
 import pyarrow as pa
-from csv_columns import ColumnState
+from csv_columns import ColumnState, longest_bytes
 from csv_helpers import col, run
 from summarize import DEFAULT_NULL_TOKENS, CsvLimits
 
 # One column: per-column budget 256 KiB, so 128 KiB for exact distinct values.
 SMALL = CsvLimits(memory_budget_bytes=256 << 10)
+NULLS = pa.array(DEFAULT_NULL_TOKENS)
 
 
 def _state(distinct_bytes: int) -> ColumnState:
@@ -19,7 +20,8 @@ def _state(distinct_bytes: int) -> ColumnState:
         position=1,
         name="v",
         header="v",
-        null_set=pa.array(DEFAULT_NULL_TOKENS),
+        null_set=NULLS,
+        null_token_bytes=longest_bytes(NULLS),
         whitespace_is_null=True,
         distinct_cap=100_000,
         distinct_bytes=distinct_bytes,
