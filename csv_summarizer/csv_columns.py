@@ -663,7 +663,7 @@ class ColumnState:
             hashes.append(h)
         # Seeding Misra-Gries cuts back to the ``capacity`` largest counts less the next
         # one; the other values would be dropped, and labels need only their first chars.
-        self.heavy = HeavyHitters(label_chars=self.value_chars + 1)
+        self.heavy = HeavyHitters(label=self._clip)
         top_n = min(t.num_rows, self.heavy.capacity + 1)
         top = pc.select_k_unstable(t, k=top_n, sort_keys=[("c", "descending")])
         # Cut a few kept values at a time: taking them whole first would copy up to the

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -108,13 +109,16 @@ class HeavyHitters:
     Each batch's exact counts are merged in; when more than ``capacity`` keys remain, the
     (capacity+1)-th largest count is subtracted from all and non-positive ones dropped.
     ``error`` is the sum of those subtractions: true count - reported count is in
-    [0, error], and error <= n / (capacity + 1). Labels (the values shown for keys) keep
-    their first ``label_chars`` characters, so long values cost no more than short ones.
+    [0, error], and error <= n / (capacity + 1). Labels (the values shown for keys) are
+    kept as ``label`` makes them: a cut to their first characters lets long values cost no
+    more than short ones.
     """
 
-    def __init__(self, capacity: int = 256, label_chars: int | None = None) -> None:
+    def __init__(
+        self, capacity: int = 256, label: Callable[[pa.Array], pa.Array] | None = None
+    ) -> None:
         self.capacity = capacity
-        self.label_chars = label_chars
+        self.label = label
         self.keys = pa.array([], _U64)
         self.counts = pa.array([], pa.int64())
         self.labels: dict[int, str] = {}
@@ -173,8 +177,8 @@ class HeavyHitters:
             hit = pc.is_in(hashes, value_set=pa.array(fresh, _U64))
             found = pc.filter(hashes, hit).to_pylist()
             hit_values = pc.filter(values, hit)
-            if self.label_chars is not None:
-                hit_values = pc.utf8_slice_codeunits(hit_values, 0, self.label_chars)
+            if self.label is not None:
+                hit_values = self.label(hit_values)
             labels = hit_values.to_pylist()
             for h, label in zip(found, labels, strict=True):
                 self.labels.setdefault(h, label)
