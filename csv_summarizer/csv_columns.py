@@ -401,7 +401,7 @@ class ColumnState:
         if k == 0:
             return
         self.nonnull += k
-        self._text_stats_unique(u, uc)
+        self._text_stats(u, uc)
         self._classify_and_accumulate(v, where, (u, uc))
         self._pending.append((u, uc))
         self._pending_n += len(u)
@@ -444,21 +444,16 @@ class ColumnState:
         self.text_min = lo if self.text_min is None else min(self.text_min, lo)
         self.text_max = hi if self.text_max is None else max(self.text_max, hi)
 
-    def _text_stats_unique(self, u: pa.Array, uc: pa.Array) -> None:
-        """``_text_stats`` from the distinct values and their counts."""
-        self._text_range(u)
-        lens = pc.utf8_length(u)
+    def _text_stats(self, values: pa.Array, counts: pa.Array | None = None) -> None:
+        """Text min/max and lengths of a batch's values, or of its distinct values with
+        how often each occurs (``counts``)."""
+        self._text_range(values)
+        lens = pc.utf8_length(values)
         a, b = (x.as_py() for x in pc.min_max(lens).values())
         self.len_min = a if self.len_min is None else min(self.len_min, a)
         self.len_max = b if self.len_max is None else max(self.len_max, b)
-        self.len_sum += pc.sum(pc.multiply(pc.cast(lens, pa.int64()), uc)).as_py() or 0
-
-    def _text_stats(self, v: pa.Array) -> None:
-        self._text_range(v)
-        lens = pc.utf8_length(v)
-        a, b = (x.as_py() for x in pc.min_max(lens).values())
-        self.len_min = a if self.len_min is None else min(self.len_min, a)
-        self.len_max = b if self.len_max is None else max(self.len_max, b)
+        if counts is not None:
+            lens = pc.multiply(pc.cast(lens, pa.int64()), counts)
         self.len_sum += pc.sum(lens).as_py() or 0
 
     def _note_first(self, cls: str, mask: pa.Array | None, v: pa.Array, where: Locate) -> None:
