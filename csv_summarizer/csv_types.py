@@ -27,7 +27,8 @@ FALSE_TOKENS = ("false", "False", "FALSE", "f", "F", "no", "No", "NO", "n", "N")
 # Most specific first: a column is the first type all (or nearly all) its values fit.
 TYPE_ORDER = ("boolean", "integer", "number", "date", "datetime")
 
-_NUMBER = (re.compile(INT_RE), re.compile(LEADING_ZERO_RE), re.compile(NUM_RE))
+# No INT_RE: NUM_RE matches every integer too.
+_NUMBER = (re.compile(LEADING_ZERO_RE), re.compile(NUM_RE))
 _DATE = (re.compile(DATE_RE), re.compile(DATETIME_RE))
 _BOOLEAN = frozenset(TRUE_TOKENS + FALSE_TOKENS)
 
