@@ -7,6 +7,8 @@ same bucket. The outcome contract is in the README ("What the stack does").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
@@ -39,6 +41,10 @@ LIMITS = CsvLimits(
     over_max_bytes="reject",
 )
 store = ObjectStore()
+# A CSV that cannot be summarized within the timeout (very wide files are slow) stops this
+# long before it, so that its error report is written on the first attempt: otherwise it
+# would time out three times and end in the on-failure queue.
+REPORT_MARGIN_S = 15.0
 
 
 def _markers(ref: S3ObjectRef) -> Markers:
@@ -57,14 +63,14 @@ def ignore_csv(ref: S3ObjectRef) -> str | None:
     return None
 
 
-def handle_csv(ref: S3ObjectRef) -> RecordOutcome:
+def handle_csv(ref: S3ObjectRef, time_left: Callable[[], float] | None = None) -> RecordOutcome:
     markers = _markers(ref)
     skip_if_done(ref, store, ref.bucket, markers)
     reject_if_too_large(ref.size, CONFIG.max_csv_bytes)
 
     try:
         with tracer.provider.in_subsegment("summarize"):
-            summary = store.read_stream(ref, lambda body: summarize(body, LIMITS))
+            summary = store.read_stream(ref, lambda body: summarize(body, LIMITS, time_left))
     except CsvRejected as exc:
         raise InputRejected(exc.reason, exc.message) from exc
 
@@ -89,6 +95,13 @@ def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 - REPORT_MARGIN_S
+
     return process_event(
-        event, handle_csv, write_error_report, ignore=ignore_csv, identify=store.identify
+        event,
+        partial(handle_csv, time_left=time_left),
+        write_error_report,
+        ignore=ignore_csv,
+        identify=store.identify,
     )

@@ -12,6 +12,7 @@ REASONS: dict[str, str] = {
     "too_large": "the object, stored or decompressed, exceeds the size limit (MaxCsvBytes)",
     "corrupt_gzip": "the object starts like gzip but does not decompress",
     "unparseable": "the first record has no line end within 64 MiB, so it cannot be read",
+    "too_slow": "summarizing would not finish within the function's timeout",
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -113,8 +114,17 @@ def _relative(source_key: str, upload_prefix: str) -> str:
     return rel
 
 
-def summarize(stream: BinaryIO, limits: CsvLimits | None = None) -> dict[str, Any]:
-    """Summarize a CSV (optionally gzip) byte stream; see the module docstring."""
+def summarize(
+    stream: BinaryIO,
+    limits: CsvLimits | None = None,
+    time_left: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """Summarize a CSV (optionally gzip) byte stream; see the module docstring.
+
+    ``time_left``: seconds the caller can still give, asked before each batch; when they
+    would not cover another batch as slow as the slowest so far, the summary stops with
+    ``CsvRejected("too_slow")``.
+    """
     limits = limits or CsvLimits()
     src = open_source(stream)
     try:
@@ -151,7 +161,7 @@ def summarize(stream: BinaryIO, limits: CsvLimits | None = None) -> dict[str, An
         blank_lines=blank,
         scan_from=offset[0] if offset is not None else 0,
     )
-    run = _Run(dialect, limits, feed)
+    run = _Run(dialect, limits, feed, time_left)
     summary = run.execute()
     if feed.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
@@ -254,10 +264,17 @@ _PARSE_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-next-ba
 
 
 class _Run:
-    def __init__(self, dialect: Dialect, limits: CsvLimits, feed: Utf8Feed) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        limits: CsvLimits,
+        feed: Utf8Feed,
+        time_left: Callable[[], float] | None = None,
+    ) -> None:
         self.d = dialect
         self.limits = limits
         self.feed = feed
+        self.time_left = time_left
         ncols = len(dialect.names)
         self.ncols = ncols
         per_col = limits.memory_budget_bytes // max(1, ncols)
@@ -356,11 +373,20 @@ class _Run:
                     check_utf8=False,
                 ),
             )
+            slowest_s = 0.0  # the longest batch so far, read and summarized
             while True:
+                started = time.monotonic()
                 try:
                     batch = upcoming.result() if upcoming else reader.read_next_batch()
                 except StopIteration:
                     break
+                # Stop while another batch as slow as the slowest still fits in the time left.
+                if self.time_left is not None and self.time_left() <= slowest_s:
+                    raise CsvRejected(
+                        "too_slow",
+                        f"stopped after {self.rows} rows: the rest would not be summarized "
+                        "within the function's timeout",
+                    )
                 summarizing = True  # errors from here on are bugs, never the reader's
                 # pyarrow parses the next batch (releasing the GIL) while this one is
                 # summarized. Not once a record was handed back to Python (ragged rows,
@@ -369,6 +395,7 @@ class _Run:
                 self.feed.busy = True  # no reading ahead while this batch is summarized
                 self._batch(batch)
                 self.feed.busy = summarizing = False
+                slowest_s = max(slowest_s, time.monotonic() - started)
         except (pa.ArrowException, *GZIP_ERRORS) as exc:
             if summarizing:
                 raise

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from pipeline_runtime.outcomes import RecordsFailed
 
-from tests.conftest import upload
+from tests.conftest import LambdaContext, upload
 from tests.integration.faults import fail_first_calls
 
 BUCKET = "test-upload-123456789012-us-east-1"
@@ -180,3 +180,27 @@ def test_an_invalid_upload_after_a_valid_one_retires_the_older_summary(aws, csv_
     assert _keys(aws, "summaries/") == ["summaries/swap.csv.error.json"]
     csv_fn.invoke(upload(aws, BUCKET, "csv/swap.csv", SALES, "0003"))
     assert _keys(aws, "summaries/") == ["summaries/swap.csv.json"]
+
+
+def test_a_csv_that_would_outlast_the_timeout_gets_an_error_report_in_time(aws, csv_fn):
+    """The summary stops REPORT_MARGIN_S before the timeout, so the report is written now."""
+    event = upload(aws, BUCKET, "csv/slow.csv", SALES, "0001")
+    assert csv_fn.module.REPORT_MARGIN_S == 15.0
+    inside_the_margin = LambdaContext(csv_fn.spec.name, timeout_s=14)
+    (record,) = csv_fn.module.lambda_handler(event, inside_the_margin)["records"]
+    assert (record["status"], record["detail"]) == ("error_report", "too_slow")
+    report, _ = _json(aws, "summaries/slow.csv.error.json")
+    _valid(report)
+    assert report["message"] == (
+        "stopped after 0 rows: the rest would not be summarized within the function's timeout"
+    )
+    assert _keys(aws, "summaries/") == ["summaries/slow.csv.error.json"]
+
+
+def test_a_csv_summarized_with_time_to_spare_is_not_stopped(aws, csv_fn):
+    event = upload(aws, BUCKET, "csv/quick.csv", SALES, "0001")
+    outside_the_margin = LambdaContext(csv_fn.spec.name, timeout_s=16)
+    (record,) = csv_fn.module.lambda_handler(event, outside_the_margin)["records"]
+    assert record["status"] == "results"
+    summary, _ = _json(aws, "summaries/quick.csv.json")
+    assert summary["rows"] == 3

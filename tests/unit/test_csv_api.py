@@ -147,3 +147,29 @@ def test_every_reason_code_is_raised_somewhere():
     )
     raised = set(re.findall(r'CsvRejected\(\s*"([a-z_]+)"', sources))
     assert raised == set(REASONS)
+
+
+def test_a_summary_out_of_time_stops_before_the_next_batch():
+    data = b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(200_000))
+    limits = CsvLimits(block_size=1 << 16, max_field_bytes=1 << 10)  # ~6,250 rows a batch
+    asked: list[float] = []
+
+    def time_left() -> float:  # asked before each batch: time is up before the third
+        asked.append(600.0 if len(asked) < 2 else 0.0)
+        return asked[-1]
+
+    with pytest.raises(CsvRejected) as e:
+        summarize(io.BytesIO(data), limits, time_left)
+    assert e.value.reason == "too_slow"
+    assert e.value.message == (
+        "stopped after 13115 rows: the rest would not be summarized within the function's timeout"
+    )
+    assert len(asked) == 3
+
+
+def test_time_to_spare_changes_nothing():
+    data = b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(200_000))
+    limits = CsvLimits(block_size=1 << 16, max_field_bytes=1 << 10)
+    timed = summarize(io.BytesIO(data), limits, lambda: 600.0)
+    assert timed == summarize(io.BytesIO(data), limits)
+    assert timed["rows"] == 200_000
