@@ -11,6 +11,7 @@ Inputs (generated into a temporary folder, or --dir):
 - ``wide_90k``: 3,000 distinct ~90 KB values, plus an integer id and a date.
 - ``ragged``: four header fields; 55% of records have three or five (four stays the most
   common width, so it is the column count).
+- ``columns_1k``: 1,000 columns of small integers (work per column and batch dominates).
 
 Each input is summarized by the core (``summarize`` with the handler's ``CsvLimits``) in a
 fresh interpreter with the function's environment from template.yaml; peak RSS is that
@@ -96,10 +97,18 @@ def gen_ragged(f: TextIO, target: int) -> None:
         written += f.write("\n".join(lines) + "\n")
 
 
+def gen_columns_1k(f: TextIO, target: int) -> None:
+    rnd = random.Random(4)
+    written = f.write(",".join(f"c{i}" for i in range(1000)) + "\n")
+    while written < target:
+        written += f.write(",".join(str(rnd.randrange(1000)) for _ in range(1000)) + "\n")
+
+
 INPUTS: dict[str, Callable[[TextIO, int], None]] = {
     "wide_2k": gen_wide_2k,
     "wide_90k": gen_wide_90k,
     "ragged": gen_ragged,
+    "columns_1k": gen_columns_1k,
 }
 
 
@@ -176,7 +185,9 @@ def main() -> None:
                 f"{path.stem:16} {mb:8.1f} {r['rows']:>10,} {r['rss_mb']:12.0f} {r['wall']:7.1f}",
                 flush=True,
             )
-            print(f"  ragged {r['ragged']:,}; columns {json.dumps(r['columns'])}", flush=True)
+            columns = r["columns"]
+            shown = json.dumps(columns) if len(columns) <= 10 else f"{len(columns)} columns"
+            print(f"  ragged {r['ragged']:,}; columns {shown}", flush=True)
     finally:
         if not (args.keep or args.dir):
             shutil.rmtree(folder)
