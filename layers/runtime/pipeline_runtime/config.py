@@ -52,8 +52,9 @@ def _prefix(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _check_powertools(env: Mapping[str, str]) -> None:
-    for name in POWERTOOLS_VARIABLES:
+def _check_set(env: Mapping[str, str], names: tuple[str, ...]) -> None:
+    """Variables that libraries read, not this module: only their presence is checked."""
+    for name in names:
         _required(env, name)
 
 
@@ -79,7 +80,7 @@ class ImageProcessorConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        _check_powertools(env)
+        _check_set(env, POWERTOOLS_VARIABLES)
         background = _required(env, "JPEG_BACKGROUND")
         if not _HEX_COLOUR.match(background):
             raise ConfigError(f"JPEG_BACKGROUND={background!r} is not a hex colour like ffffff")
@@ -112,9 +113,7 @@ class CsvSummarizerConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        _check_powertools(env)
-        for name in ALLOCATOR_VARIABLES:
-            _required(env, name)
+        _check_set(env, POWERTOOLS_VARIABLES + ALLOCATOR_VARIABLES)
         config = cls(
             upload_prefix=_prefix(env, "CSV_UPLOAD_PREFIX"),
             summary_prefix=_prefix(env, "SUMMARY_PREFIX"),
