@@ -63,7 +63,7 @@ def ignore_csv(ref: S3ObjectRef) -> str | None:
     return None
 
 
-def handle_csv(ref: S3ObjectRef, time_left: Callable[[], float] | None = None) -> RecordOutcome:
+def handle_csv(ref: S3ObjectRef, time_left: Callable[[], float]) -> RecordOutcome:
     markers = _markers(ref)
     skip_if_done(ref, store, ref.bucket, markers)
     reject_if_too_large(ref.size, CONFIG.max_csv_bytes)
