@@ -177,7 +177,7 @@ def settled_report(
         outcome=outcome,
         attempts=settlement.attempts,
         duration_ms=round(settlement.duration_ms, 1),
-        outputs=[path for path in map(local_path, outputs) if path],
+        outputs=[local for local in map(local_path, outputs) if local],
         error=error,
         duplicates=duplicates,
     )
