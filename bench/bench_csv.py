@@ -180,13 +180,14 @@ def child(engine: str, path: str) -> None:
 def measure(engine: str, path: Path, repeat: int) -> dict[str, float]:
     """Median wall and CPU seconds over ``repeat`` fresh runs; the largest peak RSS."""
     runs = []
+    env = function_environment() if engine == "core" else None
     for _ in range(repeat):
         out = subprocess.run(
             [sys.executable, __file__, "--child", engine, str(path)],
             capture_output=True,
             text=True,
             check=True,
-            env=function_environment() if engine == "core" else None,
+            env=env,
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     res = dict(runs[0])
