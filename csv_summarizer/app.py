@@ -2,31 +2,27 @@
 
 Thin handler: parse the event, guard against recursion, skip duplicates, stream the object
 through the pure summarizer (summarize.py) and write the summary under summaries/ in the
-same bucket. The outcome contract is in the README ("What the stack does").
+same bucket. The outcome contract is in the docstring of ``pipeline_runtime.outcomes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.idempotency import (
-    Markers,
-    retire_older,
-    skip_if_done,
-    source_metadata,
-    write_result_marker,
-)
+from pipeline_runtime.idempotency import Markers, skip_if_done, write_marker
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
+    Clock,
     InputRejected,
+    OutOfTime,
     RecordOutcome,
     Status,
+    ensure_report_fits,
     error_report,
     process_event,
+    reject_if_keys_too_long,
     reject_if_too_large,
 )
 from pipeline_runtime.s3io import ObjectStore
@@ -57,51 +53,56 @@ def _markers(ref: S3ObjectRef) -> Markers:
 
 def ignore_csv(ref: S3ObjectRef) -> str | None:
     """Why this key is no CSV of ours (None: it is), decided before any S3 call."""
+    if ref.bucket != CONFIG.upload_bucket:
+        return f"bucket {ref.bucket} is not this function's upload bucket {CONFIG.upload_bucket}"
     # Code-level recursion guard: our own outputs live in this bucket too.
     if ref.key.startswith(CONFIG.summary_prefix) or not ref.key.startswith(CONFIG.upload_prefix):
         return f"key is not under {CONFIG.upload_prefix}"
     return None
 
 
-def handle_csv(ref: S3ObjectRef, time_left: Callable[[], float]) -> RecordOutcome:
+def handle_csv(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
     markers = _markers(ref)
+    reject_if_keys_too_long([markers.result])  # before any write, and before the work
     skip_if_done(ref, store, ref.bucket, markers)
     reject_if_too_large(ref.size, CONFIG.max_csv_bytes)
+
+    def time_left() -> float:
+        return clock.time_left() - REPORT_MARGIN_S
 
     try:
         with tracer.provider.in_subsegment("summarize"):
             summary = store.read_stream(ref, lambda body: summarize(body, LIMITS, time_left))
     except CsvRejected as exc:
+        if exc.reason == "too_slow" and clock.shared:
+            # Other records used part of the time: a retry may have all of it.
+            raise OutOfTime(f"out of time after the records before it: {exc.message}") from exc
         raise InputRejected(exc.reason, exc.message) from exc
 
     # A newer upload may have finished while we read: never let its summary be replaced.
     summary["source"] = ref.identity()
-    write_result_marker(ref, store, ref.bucket, markers, summary)
-    retire_older(ref, store, ref.bucket, markers.error_report)
+    write_marker(ref, store, ref.bucket, markers, summary)
     metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
     return RecordOutcome(Status.RESULTS, [markers.result])
 
 
 def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
     markers = _markers(ref)
+    ensure_report_fits(markers.error_report)
     report = error_report(ref, rejection, "csv-summarizer")
-    store.put_json(ref.bucket, markers.error_report, report, source_metadata(ref))
-    # An older upload's summary would otherwise still describe this key.
-    retire_older(ref, store, ref.bucket, markers.result)
-    return markers.error_report
+    # Retires an older upload's summary, which would otherwise still describe this key.
+    return write_marker(ref, store, ref.bucket, markers, report, error_report=True)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    def time_left() -> float:
-        return float(context.get_remaining_time_in_millis()) / 1000 - REPORT_MARGIN_S
-
     return process_event(
         event,
-        partial(handle_csv, time_left=time_left),
+        handle_csv,
         write_error_report,
         ignore=ignore_csv,
         identify=store.identify,
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )

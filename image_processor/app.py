@@ -2,7 +2,7 @@
 
 Thin handler: parse the event, skip duplicates, fetch, call the pure imaging core
 (variants.py), write the variants and then the manifest. The outcome contract is in the
-README ("What the stack does").
+docstring of ``pipeline_runtime.outcomes``.
 """
 
 from __future__ import annotations
@@ -14,23 +14,32 @@ from pipeline_runtime.config import ImageProcessorConfig
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.idempotency import (
     Markers,
-    retire_older,
     skip_if_done,
     skip_if_superseded,
     source_metadata,
-    write_result_marker,
+    write_marker,
 )
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
+    Clock,
     InputRejected,
     RecordOutcome,
     Status,
+    ensure_report_fits,
     error_report,
     process_event,
+    reject_if_keys_too_long,
     reject_if_too_large,
 )
 from pipeline_runtime.s3io import ObjectStore
-from variants import ImageLimits, ImageRejected, make_variants, output_prefix, parse_background
+from variants import (
+    VARIANTS,
+    ImageLimits,
+    ImageRejected,
+    make_variants,
+    output_prefix,
+    parse_background,
+)
 
 MANIFEST_SCHEMA_VERSION = "1.0"
 MANIFEST_NAME = "manifest.json"
@@ -56,6 +65,8 @@ def _markers(prefix: str) -> Markers:
 
 def ignore_image(ref: S3ObjectRef) -> str | None:
     """Why this key is no image of ours (None: it is), decided before any S3 call."""
+    if ref.bucket != CONFIG.upload_bucket:
+        return f"bucket {ref.bucket} is not this function's upload bucket {CONFIG.upload_bucket}"
     if not ref.key.startswith(CONFIG.upload_prefix):
         return f"key is not under {CONFIG.upload_prefix}"
     if ref.key.endswith("/"):
@@ -64,9 +75,17 @@ def ignore_image(ref: S3ObjectRef) -> str | None:
     return None
 
 
-def handle_image(ref: S3ObjectRef) -> RecordOutcome:
+def _output_keys(prefix: str) -> list[str]:
+    """Every key a record of this prefix may write, whatever the image turns out to be."""
+    names = {spec.filename(has_alpha) for spec in VARIANTS for has_alpha in (False, True)}
+    return [f"{prefix}/{name}" for name in sorted(names)] + [f"{prefix}/{MANIFEST_NAME}"]
+
+
+def handle_image(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
+    """One image: its time is the image's own, so the invocation's ``clock`` is not read."""
     prefix = _prefix(ref)
     markers = _markers(prefix)
+    reject_if_keys_too_long(_output_keys(prefix))  # before any write, and before the work
     skip_if_done(ref, store, CONFIG.processed_bucket, markers)
     reject_if_too_large(ref.size, CONFIG.max_image_bytes)
     data = store.get_bytes(ref)
@@ -112,8 +131,7 @@ def handle_image(ref: S3ObjectRef) -> RecordOutcome:
 
     # A newer upload may have finished while we worked: never let its manifest be replaced.
     manifest = _manifest(ref, result, written)
-    write_result_marker(ref, store, CONFIG.processed_bucket, markers, manifest)
-    retire_older(ref, store, CONFIG.processed_bucket, markers.error_report)
+    write_marker(ref, store, CONFIG.processed_bucket, markers, manifest)
     return RecordOutcome(Status.RESULTS, [str(w["key"]) for w in written] + [markers.result])
 
 
@@ -136,11 +154,10 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
 
 def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
     markers = _markers(_prefix(ref))
+    ensure_report_fits(markers.error_report)
     report = error_report(ref, rejection, "image-processor")
-    store.put_json(CONFIG.processed_bucket, markers.error_report, report, source_metadata(ref))
-    # An older upload's manifest would otherwise still claim this key's variants.
-    retire_older(ref, store, CONFIG.processed_bucket, markers.result)
-    return markers.error_report
+    # Retires an older upload's manifest, which would otherwise still claim the variants.
+    return write_marker(ref, store, CONFIG.processed_bucket, markers, report, error_report=True)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -148,5 +165,10 @@ def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_event(
-        event, handle_image, write_error_report, ignore=ignore_image, identify=store.identify
+        event,
+        handle_image,
+        write_error_report,
+        ignore=ignore_image,
+        identify=store.identify,
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )

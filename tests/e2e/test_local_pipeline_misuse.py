@@ -108,11 +108,6 @@ def test_an_event_file_that_is_not_json(capsys, tmp_path):
             "not an S3 event, an S3 event in SQS, EventBridge 'Object Created', or an S3 Batch "
             "Operations event (S3 record lacks 'bucket')",
         ),
-        (
-            '{"invocationSchemaVersion": "1.0", "invocationId": "i", "tasks": []}',
-            "not an S3 event, an S3 event in SQS, EventBridge 'Object Created', or an S3 Batch "
-            "Operations event (S3 Batch Operations event has no tasks)",
-        ),
     ],
 )
 def test_an_event_file_of_the_wrong_shape(capsys, tmp_path, body, detail):

@@ -100,13 +100,14 @@ def test_a_csv_task_writes_its_summary_and_names_it(aws, csv_fn, schema):
 
 
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
-def test_a_missing_key_is_a_permanent_failure_with_a_report(aws, image_fn, csv_fn, schema):
+def test_a_missing_key_is_a_permanent_failure_that_writes_nothing(aws, image_fn, csv_fn, schema):
     result = image_fn.invoke(batch_event(schema, ("images/gone.jpg", None)))
-    assert result == response(schema, ("PermanentFailure", "source_missing: gone.jpg/error.json"))
-    assert _report_reason(aws, PROCESSED, "gone.jpg/error.json") == "source_missing"
+    expected = f"source_missing: s3://{UPLOAD}/images/gone.jpg does not exist; nothing was written"
+    assert result == response(schema, ("PermanentFailure", expected))
     result = csv_fn.invoke(batch_event(schema, ("csv/gone.csv", None)))
-    expected = ("PermanentFailure", "source_missing: summaries/gone.csv.error.json")
-    assert result == response(schema, expected)
+    expected = f"source_missing: s3://{UPLOAD}/csv/gone.csv does not exist; nothing was written"
+    assert result == response(schema, ("PermanentFailure", expected))
+    assert (_versions(aws, PROCESSED), _versions(aws, UPLOAD)) == ([], [])
 
 
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
@@ -184,11 +185,11 @@ def test_several_tasks_in_one_event_end_independently(aws, image_fn, monkeypatch
         ("task-1", "PermanentFailure"),
         ("task-2", "PermanentFailure"),
         ("task-3", "TemporaryFailure"),
-        ("task-4", "Succeeded"),
+        ("task-4", "PermanentFailure"),
     ]
     assert [r["resultString"] for r in results[:3]] == [
         "good.jpg/manifest.json",
-        "source_missing: gone.jpg/error.json",
+        f"source_missing: s3://{UPLOAD}/images/gone.jpg does not exist; nothing was written",
         "unsupported_format: bad.jpg/error.json",
     ]
     assert results[4]["resultString"] == "ignored: key is not under images/"
@@ -237,21 +238,28 @@ def test_a_task_without_a_version_processes_the_current_object(aws, csv_fn):
     assert head["Metadata"]["source-version-id"] == current
 
 
-def test_a_task_naming_an_overwritten_version_is_stale(aws, csv_fn):
+def test_a_task_naming_an_overwritten_version_is_a_permanent_failure(aws, csv_fn):
     old = _put(aws, "csv/old.csv", SALES)
-    _put(aws, "csv/old.csv", SALES + b"east,7\n")
+    new = _put(aws, "csv/old.csv", SALES + b"east,7\n")
     result = csv_fn.invoke(batch_event("1.0", ("csv/old.csv", old)))
-    assert result == response(
-        "1.0", ("Succeeded", "skipped_stale: the key now holds a newer upload")
+    expected = (
+        f"not_current: s3://{UPLOAD}/csv/old.csv now holds version {new}, not {old}; "
+        "nothing was written"
     )
+    assert result == response("1.0", ("PermanentFailure", expected))
     assert "Contents" not in aws.list_objects_v2(Bucket=UPLOAD, Prefix="summaries/")
 
 
 def test_a_task_naming_a_version_that_does_not_exist_is_source_missing(aws, csv_fn):
     _put(aws, "csv/v.csv", SALES)
-    result = csv_fn.invoke(batch_event("2.0", ("csv/v.csv", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")))
-    expected = ("PermanentFailure", "source_missing: summaries/v.csv.error.json")
-    assert result == response("2.0", expected)
+    version = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+    result = csv_fn.invoke(batch_event("2.0", ("csv/v.csv", version)))
+    expected = (
+        f"source_missing: s3://{UPLOAD}/csv/v.csv (version {version}) does not exist; "
+        "nothing was written"
+    )
+    assert result == response("2.0", ("PermanentFailure", expected))
+    assert "Contents" not in aws.list_objects_v2(Bucket=UPLOAD, Prefix="summaries/")
 
 
 def test_a_late_s3_event_of_an_older_upload_never_replaces_a_tasks_newer_summary(aws, csv_fn):
@@ -263,9 +271,10 @@ def test_a_late_s3_event_of_an_older_upload_never_replaces_a_tasks_newer_summary
     before = _versions(aws, UPLOAD)
 
     (record,) = csv_fn.invoke(late)["records"]
+    old = late["Records"][0]["s3"]["object"]["versionId"]
     assert (record["status"], record["detail"]) == (
         "skipped_stale",
-        "the key now holds a newer upload",
+        f"not_current: s3://{UPLOAD}/csv/late.csv now holds version {newer}, not {old}",
     )
     assert _versions(aws, UPLOAD) == before
     head = aws.head_object(Bucket=UPLOAD, Key="summaries/late.csv.json")

@@ -2,7 +2,7 @@
 
 A versioned fetch would still find the old version, and without sequencers the outputs
 cannot say which write came first; so such an event is processed only while it names the
-object the key holds now (``idempotency.is_superseded``).
+object the key holds now (``idempotency.ensure_current``).
 """
 
 from __future__ import annotations

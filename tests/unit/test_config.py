@@ -34,6 +34,7 @@ def test_template_values_are_valid_config_and_each_is_required(stack, logical_id
 
 def test_image_config_values(stack):
     config = ImageProcessorConfig.from_env(stack.function("ImageProcessorFunction").environment)
+    assert config.upload_bucket == "test-upload-123456789012-us-east-1"
     assert config.processed_bucket == "test-processed-123456789012-us-east-1"
     assert config.upload_prefix == "images/"
     assert config.max_image_pixels == 50_000_000
@@ -56,6 +57,7 @@ def _image_env(**changes):
     env = {
         "POWERTOOLS_SERVICE_NAME": "image-processor",
         "POWERTOOLS_METRICS_NAMESPACE": "ns",
+        "UPLOAD_BUCKET": "in",
         "PROCESSED_BUCKET": "out",
         "IMAGE_UPLOAD_PREFIX": "images/",
         "MAX_IMAGE_PIXELS": "100",
@@ -71,6 +73,7 @@ def _image_env(**changes):
     ("changes", "message"),
     [
         ({"PROCESSED_BUCKET": None}, "PROCESSED_BUCKET is not set"),
+        ({"UPLOAD_BUCKET": ""}, "UPLOAD_BUCKET is not set"),
         ({"MAX_IMAGE_PIXELS": "lots"}, "MAX_IMAGE_PIXELS='lots' is not an integer"),
         ({"THUMBNAIL_SIZE": "0"}, "THUMBNAIL_SIZE=0 must be positive"),
         ({"IMAGE_UPLOAD_PREFIX": "images"}, "must end with '/'"),
@@ -88,6 +91,7 @@ def test_overlapping_csv_prefixes_are_refused():
         "POWERTOOLS_SERVICE_NAME": "csv",
         "POWERTOOLS_METRICS_NAMESPACE": "ns",
         "MIMALLOC_ARENA_EAGER_COMMIT": "0",
+        "UPLOAD_BUCKET": "in",
         "CSV_UPLOAD_PREFIX": "data/",
         "SUMMARY_PREFIX": "data/summaries/",
         "MAX_CSV_BYTES": "10",

@@ -76,8 +76,8 @@ def test_the_handlers_error_report_is_valid_against_the_schema():
 def test_every_reason_code_is_in_the_schema():
     schema = validator().schema
     enum = set(schema["$defs"]["error_report"]["properties"]["reason"]["enum"])
-    # The handler adds the reasons it decides itself (size from the event, object gone).
-    assert enum == set(REASONS) | {"too_large", "source_missing"}
+    # The handler adds the reasons it decides itself (size from the event, output keys).
+    assert enum == set(REASONS) | {"too_large", "key_too_long"}
 
 
 def test_unknown_reason_is_a_programming_error():

@@ -6,6 +6,7 @@ import pytest
 from pipeline_runtime.events import (
     BatchInvocation,
     EventShapeError,
+    MalformedTask,
     S3ObjectRef,
     batch_invocation,
     parse_event,
@@ -162,7 +163,7 @@ def test_batch_operation_tasks_name_a_key_and_a_version_only(schema, where):
     )
     assert first.needs_identity and first.correlation_id == "dGFza2lk"
     assert (second.task_id, second.version_id) == ("t2", None)
-    assert batch_invocation(event) == BatchInvocation(schema, "inv")
+    assert batch_invocation(event) == BatchInvocation(schema, "inv", (first, second))
 
 
 def test_other_shapes_are_no_batch_invocation():
@@ -170,30 +171,72 @@ def test_other_shapes_are_no_batch_invocation():
 
 
 @pytest.mark.parametrize(
-    ("event", "message"),
+    ("event", "expected"),
     [
         (
             {"invocationSchemaVersion": "3.0", "invocationId": "i", "tasks": [BATCH_TASK]},
-            "S3 Batch Operations invocationSchemaVersion '3.0' is not 1.0 or 2.0",
+            BatchInvocation(
+                "3.0",
+                "i",
+                (MalformedTask("dGFza2lk", "invocationSchemaVersion '3.0' is not 1.0 or 2.0"),),
+            ),
         ),
+        ({"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": []}, None),
+        ({"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": {"a": 1}}, None),
+        ({"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": [{"s3Key": "k"}]}, None),
         (
-            {"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": []},
-            "S3 Batch Operations event has no tasks",
-        ),
-        (
-            {"invocationSchemaVersion": "2.0", "tasks": [BATCH_TASK]},
-            "S3 Batch Operations event lacks invocationId or tasks",
+            {"invocationSchemaVersion": "2.0", "tasks": [BATCH_TASK | {"s3Bucket": "b"}]},
+            BatchInvocation(
+                "2.0",
+                "",
+                (
+                    S3ObjectRef(
+                        "b",
+                        "images/a b+é.jpg",
+                        "v1",
+                        event_name="BatchOperations:LambdaInvoke",
+                        task_id="dGFza2lk",
+                    ),
+                ),
+            ),
         ),
         (
             {"invocationSchemaVersion": "2.0", "invocationId": "i", "tasks": [BATCH_TASK]},
-            "S3 Batch Operations task lacks 's3Bucket'",
+            BatchInvocation(
+                "2.0",
+                "i",
+                (
+                    MalformedTask(
+                        "dGFza2lk", "the task has no s3Bucket (schema 2.0) or s3BucketArn (1.0)"
+                    ),
+                ),
+            ),
+        ),
+        (
+            {
+                "invocationSchemaVersion": "2.0",
+                "invocationId": "i",
+                "tasks": [{"taskId": "t", "s3Bucket": "b", "s3Key": "a%zz"}],
+            },
+            BatchInvocation(
+                "2.0", "i", (MalformedTask("t", "key 'a%zz' is not a URL-encoded UTF-8 key"),)
+            ),
         ),
     ],
 )
-def test_malformed_batch_events_are_shape_errors(event, message):
-    with pytest.raises(EventShapeError) as raised:
+def test_malformed_batch_events_are_answered_task_by_task_never_raised(event, expected):
+    """Tasks without a taskId cannot be answered: Batch applies treatMissingKeysAs to them."""
+    if expected is None:
+        expected = BatchInvocation("2.0", "i", ())
+    assert batch_invocation(event) == expected
+    assert parse_event(event) == [t for t in expected.tasks if isinstance(t, S3ObjectRef)]
+
+
+@pytest.mark.parametrize("raw", ["images/100%", "images/%E9t%C3%A9.jpg", "images/%zz.jpg"])
+def test_a_notification_key_with_an_invalid_escape_is_a_shape_error(raw):
+    event = {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": raw}}}]}
+    with pytest.raises(EventShapeError, match="is not a URL-encoded UTF-8 key"):
         parse_event(event)
-    assert str(raised.value) == message
 
 
 # One key with a space, a "+" and unicode, as each shape carries it.

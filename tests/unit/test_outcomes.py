@@ -26,7 +26,14 @@ def _event(*keys: str) -> dict:
 
 def _run(event: dict, handle, write_report) -> dict:
     """process_event with no key ignored and no Batch identity lookup expected."""
-    return process_event(event, handle, write_report, ignore=lambda ref: None, identify=pytest.fail)
+    return process_event(
+        event,
+        handle,
+        write_report,
+        ignore=lambda ref: None,
+        identify=pytest.fail,
+        time_left=lambda: 60.0,
+    )
 
 
 REF = S3ObjectRef("b", "k", version_id="v2", etag="e2", sequencer="0002")
@@ -46,7 +53,7 @@ def test_every_record_ends_somewhere_and_failures_raise_at_the_end():
     seen: list[str] = []
     reports: list[str] = []
 
-    def handle(ref):
+    def handle(ref, clock):
         seen.append(ref.key)
         if ref.key == "bad":
             raise InputRejected("corrupt", "not an image")
@@ -66,7 +73,7 @@ def test_every_record_ends_somewhere_and_failures_raise_at_the_end():
 
 
 def test_outcomes_are_returned_when_nothing_is_retryable():
-    def handle(ref):
+    def handle(ref, clock):
         if ref.key == "bad":
             raise InputRejected("unsupported_format", "text")
         return RecordOutcome(Status.DUPLICATE, detail="seen")
@@ -79,7 +86,7 @@ def test_outcomes_are_returned_when_nothing_is_retryable():
 
 
 def test_a_report_that_cannot_be_written_is_a_failure_not_a_drop():
-    def handle(ref):
+    def handle(ref, clock):
         raise InputRejected("corrupt", "x")
 
     def write_report(ref, rejection):
@@ -127,7 +134,7 @@ def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
             raise ObjectMissing("s3://b/gone does not exist")
         return replace(ref, etag="e", size=1, version_id="v")
 
-    def handle(ref):
+    def handle(ref, clock):
         assert (ref.etag, ref.size, ref.version_id) == ("e", 1, "v")
         if ref.key == "flaky":
             raise ConnectionError("S3 went away")
@@ -141,6 +148,7 @@ def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
         lambda ref, rejection: f"err/{ref.key}.json",
         ignore=lambda ref: "not ours" if ref.key == "other" else None,
         identify=identify,
+        time_left=lambda: 60.0,
     )
     assert result == {
         "invocationSchemaVersion": "2.0",
@@ -151,7 +159,7 @@ def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
             {
                 "taskId": "t1",
                 "resultCode": "PermanentFailure",
-                "resultString": "source_missing: err/gone.json",
+                "resultString": "source_missing: s3://b/gone does not exist; nothing was written",
             },
             {
                 "taskId": "t2",
@@ -159,14 +167,53 @@ def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
                 "resultString": "failed: ConnectionError('S3 went away')",
             },
             {"taskId": "t3", "resultCode": "Succeeded", "resultString": "skipped_duplicate: seen"},
-            {"taskId": "t4", "resultCode": "Succeeded", "resultString": "ignored: not ours"},
+            {"taskId": "t4", "resultCode": "PermanentFailure", "resultString": "ignored: not ours"},
         ],
     }
     assert identified == ["ok", "gone", "flaky", "dup"]  # never for a key it ignores
 
 
 def test_records_of_other_shapes_are_never_identified():
-    def handle(ref):
+    def handle(ref, clock):
         return RecordOutcome(Status.RESULTS, ["out"])
 
     assert _run(_event("a"), handle, pytest.fail)["records"][0]["status"] == "results"
+
+
+def test_records_after_the_first_start_only_with_half_the_invocation_left():
+    left = [100.0]
+    ran: list[tuple[str, bool]] = []
+
+    def handle(ref, clock):
+        ran.append((ref.key, clock.shared))
+        left[0] -= 30  # each record takes 30 s
+        return RecordOutcome(Status.RESULTS, [f"out/{ref.key}"])
+
+    result = process_event(
+        _batch("a", "b", "c"),
+        handle,
+        pytest.fail,
+        ignore=lambda ref: None,
+        identify=lambda ref: replace(ref, etag="e", size=1),
+        time_left=lambda: left[0],
+    )
+    assert ran == [("a", False), ("b", True)]  # c would start with 40 s of 100 left
+    assert [(r["resultCode"], r["resultString"]) for r in result["results"]] == [
+        ("Succeeded", "out/a"),
+        ("Succeeded", "out/b"),
+        (
+            "TemporaryFailure",
+            "deferred: only 40 s of the invocation's 100 s were left after the records before it",
+        ),
+    ]
+    with pytest.raises(RecordsFailed, match="1 of 3 records failed"):
+        left[0] = 100.0
+        ran.clear()
+        process_event(
+            _event("a", "b", "c"),
+            handle,
+            pytest.fail,
+            ignore=lambda ref: None,
+            identify=pytest.fail,
+            time_left=lambda: left[0],
+        )

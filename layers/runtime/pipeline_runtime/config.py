@@ -60,6 +60,7 @@ def _check_set(env: Mapping[str, str], names: tuple[str, ...]) -> None:
 
 @dataclass(frozen=True)
 class ImageProcessorConfig:
+    upload_bucket: str
     processed_bucket: str
     upload_prefix: str
     max_image_pixels: int
@@ -69,6 +70,7 @@ class ImageProcessorConfig:
 
     VARIABLES: ClassVar[tuple[str, ...]] = (
         *POWERTOOLS_VARIABLES,
+        "UPLOAD_BUCKET",
         "PROCESSED_BUCKET",
         "IMAGE_UPLOAD_PREFIX",
         "MAX_IMAGE_PIXELS",
@@ -85,6 +87,7 @@ class ImageProcessorConfig:
         if not _HEX_COLOUR.match(background):
             raise ConfigError(f"JPEG_BACKGROUND={background!r} is not a hex colour like ffffff")
         return cls(
+            upload_bucket=_required(env, "UPLOAD_BUCKET"),
             processed_bucket=_required(env, "PROCESSED_BUCKET"),
             upload_prefix=_prefix(env, "IMAGE_UPLOAD_PREFIX"),
             max_image_pixels=_positive_int(env, "MAX_IMAGE_PIXELS"),
@@ -96,6 +99,7 @@ class ImageProcessorConfig:
 
 @dataclass(frozen=True)
 class CsvSummarizerConfig:
+    upload_bucket: str
     upload_prefix: str
     summary_prefix: str
     max_csv_bytes: int
@@ -104,6 +108,7 @@ class CsvSummarizerConfig:
     VARIABLES: ClassVar[tuple[str, ...]] = (
         *POWERTOOLS_VARIABLES,
         *ALLOCATOR_VARIABLES,
+        "UPLOAD_BUCKET",
         "CSV_UPLOAD_PREFIX",
         "SUMMARY_PREFIX",
         "MAX_CSV_BYTES",
@@ -115,6 +120,7 @@ class CsvSummarizerConfig:
         env = os.environ if env is None else env
         _check_set(env, POWERTOOLS_VARIABLES + ALLOCATOR_VARIABLES)
         config = cls(
+            upload_bucket=_required(env, "UPLOAD_BUCKET"),
             upload_prefix=_prefix(env, "CSV_UPLOAD_PREFIX"),
             summary_prefix=_prefix(env, "SUMMARY_PREFIX"),
             max_csv_bytes=_positive_int(env, "MAX_CSV_BYTES"),

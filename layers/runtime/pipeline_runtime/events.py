@@ -8,11 +8,15 @@ Accepted shapes, read through Powertools' event data classes:
 - an S3 Batch Operations ``LambdaInvoke`` event (``tasks[]``, invocation schema 1.0 or 2.0).
   A task names a key and maybe a version, nothing more: its ref has no ETag, size or
   sequencer until ``s3io.ObjectStore.identify`` HEADs the object (``needs_identity``).
+  A Batch event is never refused as a whole: each task is a ref or a ``MalformedTask``
+  that gets its own answer (``batch_invocation``), because a raise would fail every task.
 
 ``s3:TestEvent`` (sent when a notification configuration is saved) yields no objects.
 
 Keys in S3 notifications and Batch tasks are URL-encoded, ``+`` for a space, and are decoded
-with ``unquote_plus``. EventBridge keys are taken as they come, although Powertools'
+strictly (``decode_key``): S3 encodes every ``%`` and writes UTF-8, so an invalid escape
+means the event names no object S3 can hold, and guessing would name the wrong one.
+EventBridge keys are taken as they come, although Powertools'
 ``S3EventBridgeNotificationObject.key`` decodes them too: AWS documents the encoding for
 notifications only (notification-content-structure, not ev-events); real EventBridge events
 carry raw keys (``:`` unescaped, where a notification has ``%3A``), and so does moto.
@@ -21,15 +25,18 @@ carry raw keys (``:`` unescaped, where a notification has ``%3A``), and so does 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 from aws_lambda_powertools.utilities.data_classes import (
-    S3BatchOperationEvent,
     S3EventBridgeNotificationEvent,
     SQSRecord,
+)
+from aws_lambda_powertools.utilities.data_classes.s3_batch_operation_event import (
+    S3BatchOperationTask,
 )
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from aws_lambda_powertools.utilities.data_classes.sns_event import SNSMessage
@@ -80,11 +87,24 @@ class S3ObjectRef:
 
 
 @dataclass(frozen=True)
+class MalformedTask:
+    """A Batch Operations task that names no object we could read: answered, never raised."""
+
+    task_id: str
+    problem: str
+
+
+@dataclass(frozen=True)
 class BatchInvocation:
-    """What an S3 Batch Operations response must echo back."""
+    """An S3 Batch Operations event: what its response echoes, and its tasks in order.
+
+    Tasks without a ``taskId`` cannot be answered and are left out: Batch Operations then
+    applies the response's ``treatMissingKeysAs`` (PermanentFailure) to them.
+    """
 
     schema_version: str
     invocation_id: str
+    tasks: tuple[S3ObjectRef | MalformedTask, ...] = ()
 
 
 # Writes a new version id / ETag / size into the event's own node for one object.
@@ -99,11 +119,18 @@ def parse_event(event: dict[str, Any]) -> list[S3ObjectRef]:
 
 
 def batch_invocation(event: dict[str, Any]) -> BatchInvocation | None:
-    """The invocation of an S3 Batch Operations event; None for every other shape."""
+    """The invocation of an S3 Batch Operations event; None for every other shape.
+
+    Never raises for a Batch event, however malformed: the response must still be valid.
+    """
     if not _is_batch_operation(event):
         return None
-    batch = S3BatchOperationEvent(event)
-    return BatchInvocation(batch.invocation_schema_version, batch.invocation_id)
+    invocation_id = event.get("invocationId")
+    return BatchInvocation(
+        str(event.get("invocationSchemaVersion")),
+        invocation_id if isinstance(invocation_id, str) else "",
+        tuple(_batch_tasks(event, None)),
+    )
 
 
 def with_identities(
@@ -167,7 +194,7 @@ def _from_s3_record(record: dict[str, Any], visit: _Visit | None) -> S3ObjectRef
     size = obj.get("size")
     ref = S3ObjectRef(
         bucket=bucket,
-        key=unquote_plus(raw_key),
+        key=decode_key(raw_key),
         version_id=obj.version_id or None,
         etag=normalise_etag(obj.etag),
         size=int(size) if size is not None else None,
@@ -231,33 +258,75 @@ def _from_eventbridge(event: dict[str, Any], visit: _Visit | None) -> S3ObjectRe
 
 
 def _from_batch_operation(event: dict[str, Any], visit: _Visit | None) -> list[S3ObjectRef]:
+    """The readable tasks' objects; malformed tasks are answered by ``batch_invocation``."""
+    return [task for task in _batch_tasks(event, visit) if isinstance(task, S3ObjectRef)]
+
+
+def _batch_tasks(event: dict[str, Any], visit: _Visit | None) -> list[S3ObjectRef | MalformedTask]:
+    tasks = event.get("tasks")
+    if not isinstance(tasks, list):
+        return []
     version = event.get("invocationSchemaVersion")
-    if version not in BATCH_SCHEMA_VERSIONS:
-        raise EventShapeError(
-            f"S3 Batch Operations invocationSchemaVersion {version!r} is not 1.0 or 2.0"
-        )
-    if not isinstance(event.get("invocationId"), str) or not isinstance(event.get("tasks"), list):
-        raise EventShapeError("S3 Batch Operations event lacks invocationId or tasks")
-    if not event["tasks"]:
-        raise EventShapeError("S3 Batch Operations event has no tasks")
-    batch = S3BatchOperationEvent(event)
-    refs = []
-    for task in batch.tasks:
+    wrong_version = (
+        None
+        if version in BATCH_SCHEMA_VERSIONS
+        else f"invocationSchemaVersion {version!r} is not 1.0 or 2.0"
+    )
+    invocation_id = event.get("invocationId")
+    parsed: list[S3ObjectRef | MalformedTask] = []
+    for raw in tasks:
+        task_id = raw.get("taskId") if isinstance(raw, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            continue  # nothing to answer it by: treatMissingKeysAs applies
         try:
-            ref = S3ObjectRef(
-                bucket=task.s3_bucket,  # schema 2.0: s3Bucket; 1.0: from s3BucketArn
-                key=task.s3_key,  # Powertools decodes it with unquote_plus
-                version_id=task.s3_version_id or None,
-                event_name="BatchOperations:LambdaInvoke",
-                request_id=batch.invocation_id,
-                task_id=task.task_id,
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise EventShapeError(f"S3 Batch Operations task lacks {exc}") from exc
+            if wrong_version:
+                raise EventShapeError(wrong_version)
+            ref = _from_batch_task(S3BatchOperationTask(raw), invocation_id)
+        except EventShapeError as malformed:
+            parsed.append(MalformedTask(task_id, str(malformed)))
+            continue
         if visit is not None:
-            visit(ref, _writer(task.raw_event, "s3VersionId"))  # a task has no ETag or size
-        refs.append(ref)
-    return refs
+            visit(ref, _writer(raw, "s3VersionId"))  # a task has no ETag or size
+        parsed.append(ref)
+    return parsed
+
+
+def _from_batch_task(task: S3BatchOperationTask, invocation_id: Any) -> S3ObjectRef:
+    raw_key = task.get("s3Key")
+    if not isinstance(raw_key, str) or not raw_key:
+        raise EventShapeError("the task has no s3Key")
+    bucket = task.get("s3Bucket") or (task.s3_bucket_arn or "").rpartition(":::")[2]
+    if not isinstance(bucket, str) or not bucket:
+        raise EventShapeError("the task has no s3Bucket (schema 2.0) or s3BucketArn (1.0)")
+    version_id = task.s3_version_id
+    if version_id is not None and not isinstance(version_id, str):
+        raise EventShapeError(f"s3VersionId {version_id!r} is not a string")
+    return S3ObjectRef(
+        bucket=bucket,
+        key=decode_key(raw_key),  # not Powertools' s3_key, which decodes leniently
+        version_id=version_id or None,
+        event_name="BatchOperations:LambdaInvoke",
+        request_id=invocation_id if isinstance(invocation_id, str) else None,
+        task_id=task.task_id,
+    )
+
+
+# A "%" that does not start a two-digit hex escape.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def decode_key(raw: str) -> str:
+    """An S3 key from its URL-encoded form (``+`` for a space), refusing invalid escapes.
+
+    ``unquote_plus`` would keep a stray ``%`` and replace invalid UTF-8 with U+FFFD: a key
+    that S3 cannot hold, whose outputs and error report would land under a mangled name.
+    """
+    if _BAD_ESCAPE.search(raw):
+        raise EventShapeError(f"key {raw!r} is not a URL-encoded UTF-8 key")
+    try:
+        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise EventShapeError(f"key {raw!r} is not a URL-encoded UTF-8 key") from None
 
 
 def _writer(node: dict[str, Any], *fields: str) -> _IdentityWriter:

@@ -5,33 +5,43 @@ every output records its source in object metadata (``source-etag``,
 ``source-version-id``, ``source-sequencer``), and each record's outputs end with a
 *marker*, written last: the result (image manifest or CSV summary) or the error report.
 
+**The rule.** Nothing removes or replaces the record of the object a key holds *now*.
+A marker is written, and the other marker retired, only by a record of the key's current
+object. An event or Batch task about any other object (overwritten, deleted since, a
+version that is gone or never existed, a key S3 cannot hold) is answered and writes
+nothing: ``skipped_stale`` with a reason (``not_current`` or ``source_missing``), which a
+Batch task reports as a ``PermanentFailure``.
+
 For one event, against the markers of the key it names::
 
-    verdict(event, newest marker) ── DUPLICATE: a marker records this very upload ── skip
+    verdict(event, newest marker) ── DUPLICATE: a marker records this very upload ── skip,
+          │                          after finishing a retirement a failed delete left
           │                       └─ STALE: a marker records a newer upload ───────── skip
           NEEDED
-          │  superseded? (the key now holds a newer object) ─────────────── STALE, skip
+          │  current? (unsequenced events, or judged against an unsequenced marker)
+          │           no: the key now holds another object, or none ─────── STALE, skip
           ▼
-        work → outputs → the result marker, written only over the marker we checked
-          │               (If-Match / If-None-Match); lost the race: verdict again
+        work → outputs → current? → the marker (result or error report), written only
+          │               over the marker state we checked (If-Match / If-None-Match);
+          │               lost the race: verdict again
           ▼
-        retire the other marker if it records an older upload
+        retire the other marker if it records another (older) upload; a delete that
+        fails raises, and the retry's DUPLICATE verdict finishes it
 
 - **Verdict.** Two sequenced uploads are ordered by their sequencers (S3: compare after
   right-padding the shorter with zeros). Otherwise, as for backfills and EventBridge
   replays, the version id and then the ETag tell a duplicate; they cannot tell order.
-- **Superseded.** An event without a sequencer may run only while the key still holds the
-  object it names (one HEAD): a newer upload has its own event, and its results must win.
-  So may any event judged against a marker without a sequencer (a backfill's, a Batch
-  Operations task's): sequencers cannot order it against that marker.
-  Outputs written before the marker (the image variants) make every event check again
-  just before writing them (``skip_if_superseded``).
+- **Current.** One HEAD of the key: it must hold the very object the event names (its
+  version id, else its ETag). Before the work only where sequencers cannot order the
+  event; before every write always, so that nothing is written for an object deleted or
+  replaced while it was worked on (``ensure_current``).
 - **Where it is checked.** Before the work (a duplicate costs a HEAD, not a download),
   before the variants are written, and inside the conditional marker write. A skip raises
   ``RecordSkipped``, which ``outcomes.process_event`` logs and counts.
-- **The one open window.** Between that last check and the variant writes, a newer
-  upload's variants can be overwritten by an older event's; its manifest never can, and
-  the manifest names the exact variant versions (docs/RELIABILITY.md).
+- **The open windows.** Between the last check and the writes, a newer upload's variants
+  can be overwritten by an older event's; its manifest never can, and the manifest names
+  the exact variant versions. A key deleted between the HEAD and the marker write keeps
+  the marker of its last object (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -43,7 +53,7 @@ from typing import Any
 
 from pipeline_runtime.events import S3ObjectRef, normalise_etag
 from pipeline_runtime.observability import logger
-from pipeline_runtime.outcomes import RecordSkipped, Status
+from pipeline_runtime.outcomes import RecordSkipped, Status, key_too_long
 from pipeline_runtime.s3io import ObjectStore, WriteConflict
 
 # Object metadata (x-amz-meta-*) that every output carries about its source.
@@ -122,111 +132,166 @@ def _newer_marker(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) 
 
 @dataclass(frozen=True)
 class RecordedState:
-    """What the markers of a key hold now."""
+    """What the markers of a key hold now: the HEAD of each (None: absent)."""
 
-    result_etag: str | None  # of the result marker, for the conditional write; None: absent
-    newest_source: dict[str, str] | None  # source metadata of the newest marker
-    newest_marker: str | None = None  # its key, named in a duplicate's skip detail
-    newest_is_error_report: bool = False
+    markers: Markers
+    heads: dict[str, dict[str, Any] | None]
+    newest_marker: str | None  # the marker that records the newest upload
+
+    def etag(self, key: str) -> str | None:
+        head = self.heads[key]
+        return str(head["ETag"]) if head and head.get("ETag") else None
+
+    def source(self, key: str | None) -> dict[str, str] | None:
+        """The source metadata a marker records."""
+        head = self.heads.get(key) if key else None
+        return dict(head.get("Metadata") or {}) if head else None
+
+    @property
+    def newest_source(self) -> dict[str, str] | None:
+        return self.source(self.newest_marker)
+
+    @property
+    def older_marker(self) -> str | None:
+        """The other marker, when both exist."""
+        if self.newest_marker is None:
+            return None
+        other = next(key for key in self.markers.both() if key != self.newest_marker)
+        return other if self.heads[other] is not None else None
 
 
 def recorded_state(store: ObjectStore, bucket: str, markers: Markers) -> RecordedState:
     """HEAD both markers. Both can exist (a valid upload, then an invalid one): the newest
     decides, so that a duplicate of either event is recognised."""
-    heads = {key: store.head(bucket, key) for key in markers.both()}
-    result_head = heads[markers.result]
-    etag = str(result_head["ETag"]) if result_head and result_head.get("ETag") else None
+    # A key too long for S3 holds nothing, and S3 answers its HEAD with a 400.
+    heads = {key: None if key_too_long(key) else store.head(bucket, key) for key in markers.both()}
     present = [(key, head) for key, head in heads.items() if head is not None]
     if not present:
-        return RecordedState(etag, None)
-    key, newest = max(present, key=cmp_to_key(_newer_marker))
-    return RecordedState(etag, dict(newest.get("Metadata") or {}), key, key == markers.error_report)
+        return RecordedState(markers, heads, None)
+    newest, _ = max(present, key=cmp_to_key(_newer_marker))
+    return RecordedState(markers, heads, newest)
 
 
-def is_superseded(ref: S3ObjectRef, store: ObjectStore, *, sequenced_too: bool = False) -> bool:
-    """True if the key no longer holds the object the event names.
-
-    Sequenced events are ordered by ``verdict``, so only unsequenced ones pay this HEAD,
-    unless ``sequenced_too`` (before writing outputs that a concurrent newer event may
-    already have written).
-    """
-    if ref.sequencer and not sequenced_too:
-        return False
+def not_current(ref: S3ObjectRef, store: ObjectStore) -> str | None:
+    """Why the key does not hold the object ``ref`` names now (None: it does). One HEAD."""
+    where = f"s3://{ref.bucket}/{ref.key}"
     head = store.head(ref.bucket, ref.key)
     if head is None:
-        return False  # deleted: the fetch reports it as source_missing
+        return f"not_current: {where} has been deleted since"
     current_version = head.get("VersionId")
-    if ref.version_id and current_version:
-        return bool(current_version != ref.version_id)
-    return bool(ref.etag) and normalise_etag(head.get("ETag")) != ref.etag
+    if ref.version_id and current_version and current_version != ref.version_id:
+        return f"not_current: {where} now holds version {current_version}, not {ref.version_id}"
+    if ref.etag and normalise_etag(head.get("ETag")) != ref.etag:
+        return f"not_current: {where} now holds another upload"
+    return None
 
 
-def _skip_unless_needed(ref: S3ObjectRef, store: ObjectStore, state: RecordedState) -> None:
+def ensure_current(ref: S3ObjectRef, store: ObjectStore) -> None:
+    """Raise RecordSkipped (stale) unless the key still holds the object ``ref`` names."""
+    problem = not_current(ref, store)
+    if problem is not None:
+        raise RecordSkipped(Status.STALE, problem)
+
+
+def _skip_unless_needed(
+    ref: S3ObjectRef, store: ObjectStore, bucket: str, state: RecordedState, *, writing: bool
+) -> None:
     judged = verdict(ref, state.newest_source)
     if judged is Verdict.DUPLICATE:
         # Name the marker, so that a re-run's report tells a done upload from a rejected one.
-        done = "was already rejected" if state.newest_is_error_report else "is already done"
-        raise RecordSkipped(Status.DUPLICATE, f"this upload {done}: {state.newest_marker}")
+        done = (
+            "was already rejected"
+            if state.newest_marker == state.markers.error_report
+            else ("is already done")
+        )
+        detail = f"this upload {done}: {state.newest_marker}"
+        retired = _finish_retirement(ref, store, bucket, state)
+        if retired:
+            detail += f"; retired the older marker {retired}"
+        raise RecordSkipped(Status.DUPLICATE, detail)
     if judged is Verdict.STALE:
-        raise RecordSkipped(Status.STALE, "the outputs record a newer upload of this key")
+        raise RecordSkipped(Status.STALE, "not_current: the outputs record a newer upload")
     # Sequencers order an event only against a marker that has one too; against a marker
-    # without (a backfill, a Batch Operations task) the event must name the current object.
-    unordered = bool(state.newest_source) and not (state.newest_source or {}).get(META_SEQUENCER)
-    if is_superseded(ref, store, sequenced_too=unordered):
-        raise RecordSkipped(Status.STALE, "the key now holds a newer upload")
+    # without (a backfill, a Batch Operations task), or without a sequencer of its own, the
+    # event must name the current object. Before any write, every event must.
+    newest = state.newest_source
+    unordered = not ref.sequencer or bool(newest and not newest.get(META_SEQUENCER))
+    if writing or unordered:
+        ensure_current(ref, store)
+
+
+def _finish_retirement(
+    ref: S3ObjectRef, store: ObjectStore, bucket: str, state: RecordedState
+) -> str | None:
+    """A duplicate of the upload the newest marker records finishes what that record may
+    have left undone: retiring the other marker (its delete may have failed). Only while
+    the key still holds that upload: otherwise a newer upload's event does it."""
+    older = state.older_marker
+    if older is None or verdict(ref, state.source(older)) is not Verdict.NEEDED:
+        return None
+    if not_current(ref, store) is not None:
+        return None
+    store.delete(bucket, older)
+    logger.info(
+        "Retired an older upload's marker left by a failed delete", extra={"retired": older}
+    )
+    return older
 
 
 def skip_if_done(ref: S3ObjectRef, store: ObjectStore, bucket: str, markers: Markers) -> None:
     """Before the work: raise RecordSkipped for a duplicate or stale event."""
-    _skip_unless_needed(ref, store, recorded_state(store, bucket, markers))
+    _skip_unless_needed(ref, store, bucket, recorded_state(store, bucket, markers), writing=False)
 
 
-def skip_if_superseded(ref: S3ObjectRef, store: ObjectStore) -> None:
-    """Before writing outputs that precede the marker: skip if a newer upload exists."""
-    if is_superseded(ref, store, sequenced_too=True):
-        raise RecordSkipped(Status.STALE, "the key now holds a newer upload")
-
-
-def write_result_marker(
+def write_marker(
     ref: S3ObjectRef,
     store: ObjectStore,
     bucket: str,
     markers: Markers,
     document: Any,
-) -> None:
-    """Write the result marker last, only over the marker state that was judged.
+    *,
+    error_report: bool = False,
+) -> str:
+    """Write the record's marker (the result, or the error report), then retire the other.
 
-    The write is conditional (If-Match the result marker's ETag, or If-None-Match when
-    there was none). Another writer in between makes it judge again: a newer upload's
-    marker then wins (RecordSkipped), and a lost response to our own write (the retry
-    finds our marker) counts as written.
+    Only for the key's current object, and only over the marker state that was judged:
+    the write is conditional (If-Match the marker's ETag, or If-None-Match when there was
+    none). Another writer in between makes it judge again: a newer upload's marker then
+    wins (RecordSkipped), and a lost response to our own write (the retry finds our
+    marker) counts as written. Returns the marker's key.
     """
+    key, other = (markers.error_report, markers.result) if error_report else markers.both()
     for attempt in range(MARKER_WRITE_ATTEMPTS):
         state = recorded_state(store, bucket, markers)
         if attempt and verdict(ref, state.newest_source) is Verdict.DUPLICATE:
-            return  # our write landed (its response was lost), or an identical duplicate's
-        _skip_unless_needed(ref, store, state)
+            break  # our write landed (its response was lost), or an identical duplicate's
+        _skip_unless_needed(ref, store, bucket, state, writing=True)
+        etag = state.etag(key)
         try:
             store.put_json(
-                bucket,
-                markers.result,
-                document,
-                source_metadata(ref),
-                if_match=state.result_etag,
-                if_none_match=not state.result_etag,
+                bucket, key, document, source_metadata(ref), if_match=etag, if_none_match=not etag
             )
-            return
+            break
         except WriteConflict:
             logger.info("Another write of the marker came first; checking again")
-    raise WriteConflict(f"s3://{bucket}/{markers.result} kept changing; Lambda will retry")
+    else:
+        raise WriteConflict(f"s3://{bucket}/{key} kept changing; Lambda will retry")
+    _retire_older(ref, store, bucket, other)
+    return key
 
 
-def retire_older(ref: S3ObjectRef, store: ObjectStore, bucket: str, key: str) -> None:
-    """Delete the other marker if it records an older upload than ``ref``.
+def skip_if_superseded(ref: S3ObjectRef, store: ObjectStore) -> None:
+    """Before writing outputs that precede the marker: skip unless the key holds ``ref``."""
+    ensure_current(ref, store)
+
+
+def _retire_older(ref: S3ObjectRef, store: ObjectStore, bucket: str, key: str) -> None:
+    """Delete the other marker if it records another (older) upload than ``ref``.
 
     The outputs then describe the newest upload only; the bucket is versioned, so the
     retired marker stays recoverable. The HEAD is taken after our own write on purpose: one
-    from before could miss a newer upload's marker written meanwhile, and delete it.
+    from before could miss a newer upload's marker written meanwhile, and delete it. A
+    delete that fails raises: the record fails, and its retry finishes the retirement.
     """
     head = store.head(bucket, key)
     if head is not None and verdict(ref, head.get("Metadata") or {}) is Verdict.NEEDED:

@@ -22,6 +22,7 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     IncompleteReadError,
+    ParamValidationError,
     ReadTimeoutError,
     ResponseStreamingError,
 )
@@ -65,6 +66,15 @@ RETRYABLE_EXCEPTIONS = (
 )
 
 
+# S3 refuses the request itself: a retry sends the same request and gets the same answer.
+PERMANENT_ERROR_CODES = frozenset(
+    {"KeyTooLongError", "InvalidArgument", "NoSuchBucket", "InvalidBucketName", "InvalidRequest"}
+)
+# What S3 answers for an object, or a version, that does not exist. A HEAD carries no error
+# body, so it has only the status; an invalid version id is a 400 there ("InvalidArgument").
+MISSING_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+
+
 class ObjectMissing(Exception):
     """The object (or the version) that was asked for does not exist."""
 
@@ -86,8 +96,20 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, RETRYABLE_EXCEPTIONS)
 
 
+def is_permanent(exc: BaseException) -> bool:
+    """S3 refused the request as invalid (a bad key, version id or bucket): never retry."""
+    if isinstance(exc, ClientError):
+        return error_code(exc) in PERMANENT_ERROR_CODES
+    return isinstance(exc, ParamValidationError)
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _missing(ref: S3ObjectRef) -> ObjectMissing:
+    version = f" (version {ref.version_id})" if ref.version_id else ""
+    return ObjectMissing(f"s3://{ref.bucket}/{ref.key}{version} does not exist")
 
 
 @dataclass(frozen=True)
@@ -161,7 +183,8 @@ class ObjectStore:
             try:
                 return self.client.head_object(**kwargs)
             except ClientError as exc:
-                if error_code(exc) in ("404", "NoSuchKey", "NoSuchVersion", "NotFound"):
+                code = error_code(exc)
+                if code in MISSING_CODES or (version_id and code in ("400", "InvalidArgument")):
                     return None
                 raise
 
@@ -176,8 +199,7 @@ class ObjectStore:
         """
         head = self.head(ref.bucket, ref.key, ref.version_id)
         if head is None:
-            version = f" (version {ref.version_id})" if ref.version_id else ""
-            raise ObjectMissing(f"s3://{ref.bucket}/{ref.key}{version} does not exist")
+            raise _missing(ref)
         return replace(
             ref,
             version_id=head.get("VersionId") or ref.version_id,
@@ -200,8 +222,8 @@ class ObjectStore:
             return self.client.get_object(**self._get_kwargs(ref))
         except ClientError as exc:
             code = error_code(exc)
-            if code in ("NoSuchKey", "NoSuchVersion", "404"):
-                raise ObjectMissing(f"s3://{ref.bucket}/{ref.key} no longer exists") from exc
+            if code in MISSING_CODES or (ref.version_id and code == "InvalidArgument"):
+                raise _missing(ref) from exc
             if code in ("PreconditionFailed", "412"):
                 raise ObjectChanged(
                     f"s3://{ref.bucket}/{ref.key} was overwritten after this event"
