@@ -9,7 +9,8 @@ running the same kind of job through the real handlers:
   (``routing.triggered_functions``, as for ``run``); keys no filter matches are left out;
 - the tasks: events of invocation schema 2.0 with several tasks each
   (``batch_operations.task_event``), sent to the function's warm sandbox and answered per
-  task; a ``TemporaryFailure`` is sent again, at most ``MAX_TASK_ATTEMPTS`` times;
+  task; a ``TemporaryFailure`` is sent again, at most ``MAX_TASK_ATTEMPTS`` times, and the
+  tasks of an event that failed as a whole (a timeout) are sent again one by one;
 - the completion report, in S3's layout and format, under ``batch-operations/reports/`` in
   the bucket and in the output folder.
 
@@ -32,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline import UsageError
 from local_pipeline.batch_operations import (
+    FUNCTION_ERROR,
     MAX_TASK_ATTEMPTS,
     SUCCEEDED,
     TEMPORARY_FAILURE,
@@ -99,8 +101,17 @@ def run_tasks(
         for start in range(0, len(pending), tasks_per_event):
             batch = pending[start : start + tasks_per_event]
             event = task_event(job_id, batch, arguments)
-            ok, payload = invoke(function, event)
-            results = task_results(event, ok, payload)
+            results = task_results(event, *invoke(function, event))
+            if len(batch) > 1 and all(
+                r.message.startswith(FUNCTION_ERROR) for r in results.values()
+            ):
+                # A function error (a timeout, a crash) fails every task of its event, whatever
+                # some of them wrote. Each is sent again alone, as S3 itself sends tasks, so
+                # that its result says what became of it: one whose results were written
+                # comes back as a duplicate, and only the culprit keeps the error.
+                for task in batch:
+                    alone = task_event(job_id, [task], arguments)
+                    results.update(task_results(alone, *invoke(function, alone)))
             for task in batch:
                 result = results[task.task_id]
                 if result.code == TEMPORARY_FAILURE and attempt < MAX_TASK_ATTEMPTS:

@@ -36,6 +36,8 @@ SUCCEEDED = "Succeeded"
 TEMPORARY_FAILURE = "TemporaryFailure"
 PERMANENT_FAILURE = "PermanentFailure"
 RESULT_CODES = (SUCCEEDED, TEMPORARY_FAILURE, PERMANENT_FAILURE)
+# How a task's result starts when the invocation failed as a whole (S3's report wording).
+FUNCTION_ERROR = "Lambda returned function error"
 # S3 redrives a TemporaryFailure "before the job completes"; it documents no count.
 MAX_TASK_ATTEMPTS = 3
 
@@ -111,7 +113,7 @@ def task_results(event: dict[str, Any], ok: bool, payload: Any) -> dict[str, Tas
     """
     task_ids = [task["taskId"] for task in event["tasks"]]
     if not ok:
-        message = f"Lambda returned function error: {json.dumps(payload, ensure_ascii=False)}"
+        message = f"{FUNCTION_ERROR}: {json.dumps(payload, ensure_ascii=False)}"
         return dict.fromkeys(task_ids, TaskResult(PERMANENT_FAILURE, message))
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
         invalid = TaskResult(PERMANENT_FAILURE, "Invalid JSON returned in Lambda payload")

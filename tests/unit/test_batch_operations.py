@@ -124,6 +124,45 @@ def test_temporary_failures_are_redriven_alone_and_a_bounded_number_of_times() -
     assert settled == [("t0", SUCCEEDED, 1), ("t2", SUCCEEDED, 2), ("t1", TEMPORARY_FAILURE, 3)]
 
 
+def test_the_tasks_of_an_event_that_timed_out_are_sent_again_one_by_one() -> None:
+    """Three of four tasks wrote results before the fourth timed out the invocation: the
+    report says so, instead of failing all four with the timeout."""
+    tasks = [Task(f"t{i}", "b", f"csv/{i}.csv", None) for i in range(4)]
+    written: set[str] = set()
+    sent: list[list[str]] = []
+    timeout = {"errorMessage": "Task timed out after 300.00 seconds"}
+
+    def invoke(function: str, event: dict[str, Any]) -> tuple[bool, Any]:
+        ids = [task["taskId"] for task in event["tasks"]]
+        sent.append(ids)
+        results = []
+        for task_id in ids:
+            if task_id == "t3":
+                return False, timeout
+            done = "skipped_duplicate: done" if task_id in written else f"summaries/{task_id}"
+            written.add(task_id)
+            results.append({"taskId": task_id, "resultCode": "Succeeded", "resultString": done})
+        return True, _answer(*results)
+
+    settled: dict[str, TaskResult] = {}
+    run_tasks("CsvSummarizerFunction", tasks, invoke, "job", {}, 4, _settle_into(settled))
+    assert sent == [["t0", "t1", "t2", "t3"], ["t0"], ["t1"], ["t2"], ["t3"]]
+    assert settled == {
+        "t0": TaskResult(SUCCEEDED, "skipped_duplicate: done"),
+        "t1": TaskResult(SUCCEEDED, "skipped_duplicate: done"),
+        "t2": TaskResult(SUCCEEDED, "skipped_duplicate: done"),
+        "t3": TaskResult(
+            PERMANENT_FAILURE,
+            'Lambda returned function error: {"errorMessage": "Task timed out after 300.00 '
+            'seconds"}',
+        ),
+    }
+
+
+def _settle_into(settled: dict[str, TaskResult]) -> Any:
+    return lambda function, task, result, attempts: settled.__setitem__(task.task_id, result)
+
+
 def test_the_completion_report_has_s3s_layout_rows_and_manifest() -> None:
     created = datetime(2026, 12, 1, 13, 0, 5, 123000, tzinfo=UTC)
     rows = [
