@@ -403,3 +403,29 @@ def test_a_task_that_runs_out_of_time_after_another_gets_no_error_report(aws, cs
     )
     keys = {o["Key"] for o in aws.list_objects_v2(Bucket=UPLOAD, Prefix="summaries/")["Contents"]}
     assert keys == {"summaries/first.csv.json"}
+
+
+def test_a_request_s3_refuses_as_invalid_is_a_permanent_failure_tried_once(
+    aws, csv_fn, monkeypatch
+):
+    aws.put_object(Bucket=UPLOAD, Key="csv/ok.csv", Body=SALES)
+    calls: list[str] = []
+
+    def get_object(**kwargs: Any) -> Any:
+        calls.append(kwargs["Key"])
+        raise ClientError(
+            {
+                "Error": {"Code": "KeyTooLongError", "Message": "Your key is too long"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "GetObject",
+        )
+
+    monkeypatch.setattr(csv_fn.module.store.client, "get_object", get_object)
+    (result,) = csv_fn.invoke(batch_event("2.0", ("csv/ok.csv", None)))["results"]
+    assert result["resultCode"] == "PermanentFailure"
+    assert result["resultString"] == (
+        "invalid_request: An error occurred (KeyTooLongError) when calling the GetObject "
+        "operation: Your key is too long"
+    )
+    assert calls == ["csv/ok.csv"]

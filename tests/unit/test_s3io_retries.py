@@ -3,7 +3,12 @@ import logging
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from pipeline_runtime.events import S3ObjectRef
@@ -12,6 +17,7 @@ from pipeline_runtime.s3io import (
     ObjectMissing,
     ObjectStore,
     RetryPolicy,
+    is_permanent,
     is_retryable,
     make_s3_client,
 )
@@ -173,3 +179,40 @@ def test_stream_consumption_is_retried_as_a_unit():
 )
 def test_retryable_classification(exc, retryable):
     assert is_retryable(exc) is retryable
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("KeyTooLongError", 400),
+        ("InvalidArgument", 400),
+        ("NoSuchBucket", 404),
+        ("InvalidBucketName", 400),
+    ],
+)
+def test_requests_s3_refuses_as_invalid_are_permanent_and_tried_once(code, status):
+    client, stub = _stubbed()
+    stub.add_client_error("put_object", service_error_code=code, http_status_code=status)
+    with stub, pytest.raises(ClientError) as raised:
+        ObjectStore(client, FAST).put("bucket", "k", b"x", "text/plain")
+    stub.assert_no_pending_responses()  # one attempt: a retry would get the same answer
+    assert is_permanent(raised.value) and not is_retryable(raised.value)
+
+
+def test_a_request_botocore_refuses_to_send_is_permanent():
+    with pytest.raises(ParamValidationError) as raised:
+        make_s3_client().head_object(Bucket="bucket", Key="")
+    assert is_permanent(raised.value)
+    assert not is_permanent(EndpointConnectionError(endpoint_url="http://x"))
+
+
+def test_a_head_of_an_invalid_version_id_is_a_missing_version():
+    """S3 answers a HEAD naming a malformed version id with a bare 400 (no error body)."""
+    client, stub = _stubbed()
+    stub.add_client_error("head_object", service_error_code="400", http_status_code=400)
+    with stub:
+        assert ObjectStore(client, FAST).head("bucket", "k", version_id="not-a-version") is None
+    client, stub = _stubbed()
+    stub.add_client_error("head_object", service_error_code="400", http_status_code=400)
+    with stub, pytest.raises(ClientError):  # without a version id, a 400 is no answer
+        ObjectStore(client, FAST).head("bucket", "k")
