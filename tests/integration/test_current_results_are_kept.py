@@ -75,6 +75,8 @@ def test_a_task_for_a_deleted_older_version_keeps_the_current_manifest(aws, imag
 
     result = image_fn.invoke(batch_event("2.0", ("images/cat.png", v1)))
 
+    assert _versions(aws, PROCESSED) == before  # the current manifest is still there
+    assert _source_version(aws, PROCESSED, "cat.png/manifest.json") == v2
     assert result == response(
         "2.0",
         (
@@ -83,8 +85,6 @@ def test_a_task_for_a_deleted_older_version_keeps_the_current_manifest(aws, imag
             "nothing was written",
         ),
     )
-    assert _versions(aws, PROCESSED) == before
-    assert _source_version(aws, PROCESSED, "cat.png/manifest.json") == v2
 
 
 def test_a_task_for_a_deleted_older_version_keeps_the_current_summary(aws, csv_fn):
