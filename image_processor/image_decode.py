@@ -3,9 +3,10 @@
 Every failure caused by the bytes becomes an ``ImageRejected`` with a reason code. Steps:
 
 1. sniff the format from the leading bytes (never from a file name) and check the allow-list;
-2. ``Image.open(..., formats=allowed)`` reads only the header, and checks the pixel count
-   before any pixel is decoded: Pillow's own bomb threshold is set to ``max_pixels`` (the
-   only pixel limit), and its ``DecompressionBombWarning`` is raised as an error;
+2. ``Image.open(..., formats=allowed)`` reads only the header; the pixel count is checked
+   against ``max_pixels`` (MaxImagePixels, the only pixel limit) before any pixel is
+   decoded, and the report names the count, the limit and the parameter. Pillow's own bomb
+   check stays on at the same limit while decoding, its warning raised as an error;
 3. ``load()`` decodes once. ``LOAD_TRUNCATED_IMAGES`` is never set, so a short file fails;
 4. the pixel mode is normalised (16-bit scaled, CMYK converted through its ICC profile,
    palettes and transparency keys expanded, gray kept gray), the EXIF orientation is applied
@@ -284,11 +285,30 @@ def _drop_opaque_alpha(im: Image.Image, notes: list[str]) -> Image.Image:
 # --------------------------------------------------------------------------- decode
 
 
-def _rejection(exc: BaseException) -> ImageRejected:
+# The stack parameter that sets ImageLimits.max_pixels: the one to raise, so reports name it.
+PIXEL_LIMIT_PARAMETER = "MaxImagePixels"
+
+
+def _check_pixels(what: str, width: int, height: int, limits: ImageLimits) -> None:
+    if width * height > limits.max_pixels:
+        raise ImageRejected(
+            "too_many_pixels",
+            f"{what} {width}x{height} = {width * height} pixels, over the limit of "
+            f"{limits.max_pixels} pixels ({PIXEL_LIMIT_PARAMETER})",
+        )
+
+
+def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejected:
     if isinstance(exc, ImageRejected):
         return exc
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return ImageRejected("too_many_pixels", str(exc))
+        # Pillow's check while decoding (a TIFF tile, a GIF frame larger than the header's
+        # size); its text speaks of a "decompression bomb" and twice the limit.
+        return ImageRejected(
+            "too_many_pixels",
+            f"decoding met a tile or frame over the limit of {limits.max_pixels} pixels "
+            f"({PIXEL_LIMIT_PARAMETER})",
+        )
     text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and "truncated" in text:
         return ImageRejected("truncated", text)
@@ -330,18 +350,25 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
     _check_container(sniffed, data)
 
     notes: list[str] = []
-    # MaxImagePixels is the only pixel limit: Pillow's own bomb check (89.5 MP by default)
-    # would otherwise reject images that the stack's parameter allows.
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels
     try:
         with warnings.catch_warnings():
             # Pillow's UserWarnings about malformed metadata are noise: metadata is dropped.
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            source = Image.open(io.BytesIO(data), formats=[sniffed])
+            # MaxImagePixels is the only pixel limit, and the report names it. Pillow's own
+            # check in open() is off: it would word the case as a "decompression bomb" over
+            # twice its limit. Ours runs on the header's size as soon as open() has read it,
+            # before any pixel is decoded. Pillow's is back on, at MaxImagePixels, for what
+            # only decoding meets (TIFF tiles, GIF frames).
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                source = Image.open(io.BytesIO(data), formats=[sniffed])
+            finally:
+                Image.MAX_IMAGE_PIXELS = limits.max_pixels
             width, height = source.size
             if width < 1 or height < 1:
                 raise ImageRejected("corrupt", f"header declares a {width}x{height} image")
+            _check_pixels("the image is", width, height, limits)
             fmt = "JPEG" if source.format == "MPO" else str(source.format)
             if source.format == "MPO":
                 notes.append("jpeg: multi-picture (MPO) file, primary image used")
@@ -357,18 +384,13 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
                     f"{source.height}"
                 )
                 width, height = source.size
-                if width * height > limits.max_pixels:
-                    raise ImageRejected(
-                        "too_many_pixels",
-                        f"decoded {width}x{height} = {width * height} pixels exceeds the limit "
-                        f"of {limits.max_pixels}",
-                    )
+                _check_pixels("the decoded image is", width, height, limits)
             image, icc = _normalise_mode(source, data, fmt, limits, notes)
             image = _apply_orientation(image, source, notes)
     except MemoryError:
         raise
     except Exception as exc:  # every other failure here is the input's fault
-        raise _rejection(exc) from exc
+        raise _rejection(exc, limits) from exc
 
     image = _drop_opaque_alpha(image, notes)
     # A plain Image over the decoded pixels (no copy): no file handle, no lazy loading, and

@@ -18,8 +18,8 @@ REASONS: dict[str, str] = {
     "from the bytes, never from the key's extension), or uses an unsupported pixel mode",
     "corrupt": "the content claims an allowed format but cannot be parsed or decoded",
     "truncated": "the file ends before all pixel data is present",
-    "too_many_pixels": "width x height (read from the header, before decoding) exceeds "
-    "ImageLimits.max_pixels, or Pillow flagged a decompression bomb",
+    "too_many_pixels": "width x height (read from the header, before decoding), or a tile or "
+    "frame met while decoding, exceeds ImageLimits.max_pixels (the stack's MaxImagePixels)",
 }
 
 # Formats as Pillow names them. HEIF needs the optional pillow-heif plugin (registered lazily,
