@@ -133,6 +133,24 @@ def padded_profile(make: Callable[..., bytes], size: int) -> bytes:
     return make(copyright="(c) " + "x" * (size - base - 4))
 
 
+def rgb_profile_without_curves() -> bytes:
+    """A well-formed RGB header and tag table that lacks the tone curves: it parses, but
+    no transform can be built from it."""
+    r, g, b = P3_MATRIX
+    return build_icc(
+        b"mntr",
+        b"RGB ",
+        b"XYZ ",
+        {
+            b"desc": _desc_tag("Test RGB, no curves"),
+            b"wtpt": _xyz_tag(D50),
+            b"rXYZ": _xyz_tag(r),
+            b"gXYZ": _xyz_tag(g),
+            b"bXYZ": _xyz_tag(b),
+        },
+    )
+
+
 def gray_profile(gamma: float = 1.8) -> bytes:
     return build_icc(
         b"mntr",
@@ -183,11 +201,14 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def raw_png(width: int, height: int, colour_type: int, depth: int, rows: bytes) -> bytes:
+def raw_png(
+    width: int, height: int, colour_type: int, depth: int, rows: bytes, icc: bytes | None = None
+) -> bytes:
     """A PNG written by hand, for bit depths and headers Pillow will not write."""
     ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    iccp = png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(icc)) if icc else b""
     idat = png_chunk(b"IDAT", zlib.compress(rows)) if rows else b""
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + idat + png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + iccp + idat + png_chunk(b"IEND", b"")
 
 
 # --------------------------------------------------------------------------- fixtures
