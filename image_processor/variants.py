@@ -20,9 +20,9 @@ thumbnail      thumbnail.png        PNG     ... when the source has real transpa
 
 Every variant is sRGB and carries no ICC profile (``image_colour`` converts the source's
 once, in the decode step). Gray sources stay gray in JPEG and PNG (WebP has no gray mode,
-so its encoder expands gray to RGB). Fully opaque alpha channels
-are dropped. Sources wider or taller than an encoder allows (WebP: 16383 px) get that
-variant downscaled to fit, with a note. Animated GIF/WebP/PNG: the first frame, as a viewer
+so its encoder expands gray to RGB). Fully opaque alpha channels are dropped. Sources
+wider or taller than an encoder allows (WebP: 16383 px) get that variant downscaled to
+fit, with a note. Animated GIF/WebP/PNG: the first frame, as a viewer
 shows it, with its transparency.
 """
 
