@@ -10,8 +10,9 @@ Inputs (generated, cached in --cache-dir):
   with a long copyright text, as JPEG's APP2 segments allow up to ~16.7 MB): the bytes of
   each variant.
 
-Pin to one core (``taskset -c 0``) so that other jobs on the machine move the numbers less;
-the encoders then run one after another.
+Pin to one core (``taskset -c 0``): the encoders then run one after another, and CPU time
+is the figure that other jobs on a shared machine move least. Peak RSS comes from a fresh
+process (bench_images.py's child, VmHWM).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ sys.path[:0] = [
 
 import image_fixtures as fx  # noqa: E402
 import variants  # noqa: E402
-from bench_images import MB, make_inputs  # noqa: E402
+from bench_images import MB, child_peak_rss, make_inputs  # noqa: E402
 from PIL import Image  # noqa: E402
 
 PADDED_BYTES = 16_600_000
@@ -47,16 +48,18 @@ def _reencode(source: Path, icc: bytes | None) -> bytes:
         return out.getvalue()
 
 
-def _time_variants(data: bytes, repeats: int) -> tuple[float, float, list[str]]:
-    walls, decodes = [], []
+def _time_variants(data: bytes, repeats: int) -> tuple[float, float, float, list[str]]:
+    """Medians of wall time, CPU time and the decode step's wall time (colour included)."""
+    walls, cpus, decodes = [], [], []
     notes: list[str] = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = variants.make_variants(data)
-        walls.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
         decodes.append(result.decode_ms / 1000)
         notes = result.notes
-    return statistics.median(walls), statistics.median(decodes), notes
+    return statistics.median(walls), statistics.median(cpus), statistics.median(decodes), notes
 
 
 def main() -> None:
@@ -67,12 +70,18 @@ def main() -> None:
 
     source = make_inputs(args.cache_dir, ["24MP JPEG"])["24MP JPEG"]
     print(f"Pillow {Image.__version__}, Python {sys.version.split()[0]}, {args.repeats} repeats")
-    print("\n| 24 MP JPEG | median wall s | of which decode (+colour) s | notes |")
-    print("|---|---|---|---|")
+    print(
+        "\n| 24 MP JPEG | median wall s | median CPU s | decode (+colour) s | peak RSS MB | notes |"
+    )
+    print("|---|---|---|---|---|---|")
     for label, icc in (("no profile", None), ("Display P3", fx.display_p3_profile())):
-        wall, decode, notes = _time_variants(_reencode(source, icc), args.repeats)
+        data = _reencode(source, icc)
+        wall, cpu, decode, notes = _time_variants(data, args.repeats)
+        path = args.cache_dir / f"24MP_JPEG_{label.replace(' ', '_')}.jpg"
+        path.write_bytes(data)
+        peak = child_peak_rss("ours", path)["peak_mb"]  # a fresh process, as bench_images
         icc_notes = "; ".join(n for n in notes if n.startswith("icc")) or "-"
-        print(f"| {label} | {wall:.2f} | {decode:.2f} | {icc_notes} |")
+        print(f"| {label} | {wall:.2f} | {cpu:.2f} | {decode:.2f} | {peak:.0f} | {icc_notes} |")
 
     small = fx.gradient((640, 480))
     print("\n| 640x480 JPEG, 16.6 MB profile | source bytes | variant bytes | total |")
