@@ -188,6 +188,16 @@ def cmyk_profile() -> bytes:
     )
 
 
+def cmyk_profile_without_table() -> bytes:
+    """A CMYK header with no A2B0 table: it parses, but converts nothing."""
+    return build_icc(
+        b"prtr",
+        b"CMYK",
+        b"Lab ",
+        {b"desc": _desc_tag("Test CMYK, no table"), b"wtpt": _xyz_tag(D50)},
+    )
+
+
 # --------------------------------------------------------------------------- encoders
 
 
@@ -293,14 +303,14 @@ def gray_alpha16_png() -> bytes:
     return raw_png(2, 1, 4, 16, rows)
 
 
-def cmyk_jpeg(with_profile: bool) -> bytes:
+def cmyk_jpeg(with_profile: bool, profile: bytes | None = None) -> bytes:
     """Left half 100% cyan, right half 100% black (K)."""
     image = Image.new("CMYK", (16, 8), (0, 0, 0, 0))
     image.paste((255, 0, 0, 0), (0, 0, 8, 8))
     image.paste((0, 0, 0, 255), (8, 0, 16, 8))
     params: dict[str, object] = {"quality": 100}
     if with_profile:
-        params["icc_profile"] = cmyk_profile()
+        params["icc_profile"] = profile or cmyk_profile()
     return encode(image, "JPEG", **params)
 
 

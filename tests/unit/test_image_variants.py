@@ -290,6 +290,18 @@ def test_cmyk_jpeg_without_profile_uses_the_generic_formula() -> None:
     assert close(image.getpixel((12, 4)), (0, 0, 0), 8)
 
 
+def test_cmyk_jpeg_whose_profile_cannot_be_applied_uses_the_formula_with_a_note() -> None:
+    result = make_variants(fx.cmyk_jpeg(True, fx.cmyk_profile_without_table()), SERIAL)
+    assert (
+        "icc: CMYK profile 'Test CMYK, no table' cannot be applied; CMYK converted with the "
+        "generic formula" in result.notes
+    )
+    _no_profile_anywhere(result)
+    image = reopen(by_name(result)["png"])
+    assert close(image.getpixel((3, 4)), (0, 255, 255), 8)
+    assert close(image.getpixel((12, 4)), (0, 0, 0), 8)
+
+
 def test_gray_with_a_gray_profile_stays_gray_on_srgbs_tone_curve() -> None:
     result = make_variants(fx.gray_icc_jpeg(), SERIAL)
     assert (
