@@ -189,6 +189,7 @@ def check_image(data: bytes, limits: ImageLimits = IMAGE_LIMITS) -> str:
         _require(image.mode in ("L", "LA", "RGB", "RGBA"), f"{label} mode {image.mode}")
         _require(not image.getexif(), f"{label} carries EXIF")
         _require("xmp" not in image.info, f"{label} carries XMP")
+        _require("icc_profile" not in image.info, f"{label} carries an ICC profile")
         _require(variant.filename.endswith((".jpg", ".webp", ".png")), variant.filename)
         if variant.name == "thumbnail":
             continue

@@ -3,13 +3,16 @@
 Every failure caused by the bytes becomes an ``ImageRejected`` with a reason code. Steps:
 
 1. sniff the format from the leading bytes (never from a file name) and check the allow-list;
-2. ``Image.open(..., formats=allowed)`` reads only the header, and checks the pixel count
-   before any pixel is decoded: Pillow's own bomb threshold is set to ``max_pixels`` (the
-   only pixel limit), and its ``DecompressionBombWarning`` is raised as an error;
+2. ``Image.open(..., formats=allowed)`` reads only the header; the pixel count is checked
+   against ``max_pixels`` (MaxImagePixels, the only pixel limit) before any pixel is
+   decoded, and the report names the count, the limit and the parameter. Pillow's own bomb
+   check stays on at the same limit while decoding, its warning raised as an error;
 3. ``load()`` decodes once. ``LOAD_TRUNCATED_IMAGES`` is never set, so a short file fails;
-4. the pixel mode is normalised (16-bit scaled, CMYK converted through its ICC profile,
-   palettes and transparency keys expanded, gray kept gray), the EXIF orientation is applied
-   to the pixels, and every piece of source metadata is dropped from the image object.
+4. the pixel mode is normalised (16-bit scaled, palettes and transparency keys expanded,
+   gray kept gray), the embedded ICC profile is applied to make the pixels sRGB
+   (``image_colour``: converted, or dropped when it is sRGB; CMYK converted through it),
+   the EXIF orientation is applied to the pixels, and every piece of source metadata,
+   the profile included, is dropped from the image object.
 
 ``draft()`` is deliberately not used: four of the five variants need full resolution, so a
 reduced-scale decode would mean a second decode for the thumbnail, which costs more than
@@ -23,9 +26,9 @@ import struct
 import time
 import warnings
 from dataclasses import dataclass, field
-from functools import cache
 
 import file_signatures
+import image_colour
 from image_types import ImageLimits, ImageRejected
 from PIL import Image, ImageCms
 
@@ -45,12 +48,11 @@ _TRANSPOSE: dict[int, Image.Transpose] = {
 
 @dataclass
 class DecodedImage:
-    image: Image.Image  # mode in OUTPUT_MODES, upright, info == {}
+    image: Image.Image  # mode in OUTPUT_MODES, sRGB, upright, info == {}
     source_format: str
     source_width: int
     source_height: int
     source_mode: str
-    icc_profile: bytes | None  # to embed; its colour space matches image.mode
     notes: list[str] = field(default_factory=list)
     decode_ms: float = 0.0
 
@@ -83,64 +85,6 @@ def _register_heif() -> bool:
         except ImportError:
             _heif_available = False
     return _heif_available
-
-
-# --------------------------------------------------------------------------- colour
-
-
-@cache
-def _srgb() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-def _read_profile(icc: bytes) -> ImageCms.ImageCmsProfile | None:
-    try:
-        return ImageCms.ImageCmsProfile(io.BytesIO(icc))
-    except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
-        return None
-
-
-def _profile_space(profile: ImageCms.ImageCmsProfile) -> str:
-    return str(profile.profile.xcolor_space).strip().upper()
-
-
-def _profile_name(profile: ImageCms.ImageCmsProfile) -> str:
-    try:
-        name = ImageCms.getProfileDescription(profile).strip()
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        name = ""
-    return name or "unnamed"
-
-
-def convert_to_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile) -> Image.Image:
-    """Convert L/LA/RGB/RGBA/CMYK pixels described by ``profile`` to sRGB (RGB or RGBA).
-
-    Relative colorimetric with black-point compensation, as image editors do for
-    CMYK -> RGB. Alpha is carried over untouched.
-    """
-    alpha = None
-    if image.mode in ("LA", "RGBA"):
-        alpha = image.getchannel("A")
-        image = image.convert(image.mode[:-1])
-    out = ImageCms.profileToProfile(
-        image,
-        profile,
-        _srgb(),
-        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-        outputMode="RGB",
-        flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
-    )
-    assert out is not None
-    if alpha is not None:
-        out.putalpha(alpha)
-    return out
-
-
-def profile_from_bytes(icc: bytes) -> ImageCms.ImageCmsProfile:
-    profile = _read_profile(icc)
-    if profile is None:  # pragma: no cover - callers only pass profiles that parsed before
-        raise ValueError("unreadable ICC profile")
-    return profile
 
 
 # --------------------------------------------------------------------------- modes
@@ -183,12 +127,11 @@ def _png_color_type(data: bytes) -> int | None:
     return None
 
 
-def _normalise_mode(
-    im: Image.Image, data: bytes, fmt: str, limits: ImageLimits, notes: list[str]
-) -> tuple[Image.Image, bytes | None]:
-    """Return an L/LA/RGB/RGBA image and the ICC profile (if any) to embed with it."""
+def _normalise_mode(im: Image.Image, data: bytes, fmt: str, notes: list[str]) -> Image.Image:
+    """Return L/LA/RGB/RGBA sRGB pixels: the pixel mode normalised, the embedded ICC profile
+    applied (``image_colour``) and never kept."""
     mode = im.mode
-    icc_bytes = im.info.get("icc_profile") or None
+    source = image_colour.read_profile(im.info.get("icc_profile"), notes)
     transparency = "transparency" in im.info
 
     if mode == "1":
@@ -212,52 +155,50 @@ def _normalise_mode(
     elif mode in ("RGBX", "YCbCr", "HSV"):
         im = im.convert("RGB")
     elif mode.startswith("I;16"):
-        im = _scale_16bit(im)
-        notes.append("mode: 16-bit samples scaled to 8-bit")
+        # A gray profile is applied to the 16-bit samples, before they lose 8 bits.
+        im = image_colour.to_srgb(im, source, notes)
+        source = None
+        if im.mode != "L":
+            im = _scale_16bit(im)
+            notes.append("mode: 16-bit samples scaled to 8-bit")
     elif mode in ("I", "F"):
         im = _scale_wide(im)
         notes.append(f"mode: {mode} samples scaled to 8-bit")
     elif mode == "LAB":
         lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))
-        out = ImageCms.profileToProfile(im, lab, _srgb(), outputMode="RGB")
+        out = ImageCms.profileToProfile(im, lab, image_colour.srgb(), outputMode="RGB")
         assert out is not None
         im = out
         notes.append("icc: converted CIELAB to sRGB")
-        icc_bytes = None
-    elif mode not in OUTPUT_MODES and mode != "CMYK":
+        source = None
+    elif mode == "CMYK":
+        return _cmyk_to_srgb(im, source, notes)
+    elif mode not in OUTPUT_MODES:
         raise ImageRejected("unsupported_format", f"unsupported pixel mode {mode}")
 
     # 16-bit gray+alpha PNGs decode as RGBA in Pillow; gray stays gray.
     if fmt == "PNG" and im.mode == "RGBA" and _png_color_type(data) == 4:
         im = im.convert("LA")
+    return image_colour.to_srgb(im, source, notes)
 
-    profile = _read_profile(icc_bytes) if icc_bytes else None
-    if icc_bytes and profile is None:
-        notes.append("icc: unreadable embedded profile dropped; pixels treated as sRGB")
 
-    if im.mode == "CMYK":
-        if profile is not None and _profile_space(profile) == "CMYK":
-            im = convert_to_srgb(im, profile)
-            notes.append(f"icc: converted CMYK to sRGB using profile '{_profile_name(profile)}'")
-        else:
-            im = im.convert("RGB")
-            notes.append("icc: CMYK without a CMYK profile converted with the generic formula")
-        return im, None
-
-    if profile is None:
-        return im, None
-    space = _profile_space(profile)
-    expected = "GRAY" if im.mode in ("L", "LA") else "RGB"
-    name = _profile_name(profile)
-    if space != expected:
-        notes.append(f"icc: {space} profile '{name}' does not match {im.mode} pixels; dropped")
-        return im, None
-    if limits.icc == "srgb":
-        im = convert_to_srgb(im, profile)
-        notes.append(f"icc: converted '{name}' to sRGB")
-        return im, None
-    notes.append(f"icc: kept profile '{name}'")
-    return im, icc_bytes
+def _cmyk_to_srgb(
+    im: Image.Image, source: image_colour.SourceProfile | None, notes: list[str]
+) -> Image.Image:
+    """No output format here stores CMYK: convert through its profile, else the formula."""
+    if source is not None and source.space == "CMYK":
+        try:
+            out = image_colour.convert_to_srgb(im, source)
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            notes.append(
+                f"icc: CMYK profile '{source.name}' cannot be applied; CMYK converted with "
+                "the generic formula"
+            )
+            return im.convert("RGB")
+        notes.append(f"icc: converted CMYK to sRGB using profile '{source.name}'")
+        return out
+    notes.append("icc: CMYK without a CMYK profile converted with the generic formula")
+    return im.convert("RGB")
 
 
 def _apply_orientation(im: Image.Image, source: Image.Image, notes: list[str]) -> Image.Image:
@@ -284,12 +225,38 @@ def _drop_opaque_alpha(im: Image.Image, notes: list[str]) -> Image.Image:
 # --------------------------------------------------------------------------- decode
 
 
-def _rejection(exc: BaseException) -> ImageRejected:
+# The stack parameter that sets ImageLimits.max_pixels: the one to raise, so reports name it.
+PIXEL_LIMIT_PARAMETER = "MaxImagePixels"
+
+
+def _check_pixels(what: str, width: int, height: int, limits: ImageLimits) -> None:
+    if width * height > limits.max_pixels:
+        raise ImageRejected(
+            "too_many_pixels",
+            f"{what} {width}x{height} = {width * height} pixels, over the limit of "
+            f"{limits.max_pixels} pixels ({PIXEL_LIMIT_PARAMETER})",
+        )
+
+
+def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejected:
     if isinstance(exc, ImageRejected):
         return exc
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return ImageRejected("too_many_pixels", str(exc))
+        # Pillow's check while decoding (a TIFF tile, a GIF frame larger than the header's
+        # size); its text speaks of a "decompression bomb" and twice the limit.
+        return ImageRejected(
+            "too_many_pixels",
+            f"decoding met a tile or frame over the limit of {limits.max_pixels} pixels "
+            f"({PIXEL_LIMIT_PARAMETER})",
+        )
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, ValueError) and "MAX_TEXT_CHUNK" in text:
+        # Pillow's zlib-bomb guard refuses the whole file, not just the chunk.
+        return ImageRejected(
+            "unsupported_format",
+            "a compressed PNG metadata chunk (the ICC profile, or text) inflates past 1 MiB, "
+            "the most Pillow reads; re-save the image with a smaller profile or without it",
+        )
     if isinstance(exc, OSError) and "truncated" in text:
         return ImageRejected("truncated", text)
     return ImageRejected("corrupt", f"{type(exc).__name__}: {text}")
@@ -330,18 +297,25 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
     _check_container(sniffed, data)
 
     notes: list[str] = []
-    # MaxImagePixels is the only pixel limit: Pillow's own bomb check (89.5 MP by default)
-    # would otherwise reject images that the stack's parameter allows.
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels
     try:
         with warnings.catch_warnings():
             # Pillow's UserWarnings about malformed metadata are noise: metadata is dropped.
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            source = Image.open(io.BytesIO(data), formats=[sniffed])
+            # MaxImagePixels is the only pixel limit, and the report names it. Pillow's own
+            # check in open() is off: it would word the case as a "decompression bomb" over
+            # twice its limit. Ours runs on the header's size as soon as open() has read it,
+            # before any pixel is decoded. Pillow's is back on, at MaxImagePixels, for what
+            # only decoding meets (TIFF tiles, GIF frames).
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                source = Image.open(io.BytesIO(data), formats=[sniffed])
+            finally:
+                Image.MAX_IMAGE_PIXELS = limits.max_pixels
             width, height = source.size
             if width < 1 or height < 1:
                 raise ImageRejected("corrupt", f"header declares a {width}x{height} image")
+            _check_pixels("the image is", width, height, limits)
             fmt = "JPEG" if source.format == "MPO" else str(source.format)
             if source.format == "MPO":
                 notes.append("jpeg: multi-picture (MPO) file, primary image used")
@@ -357,18 +331,13 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
                     f"{source.height}"
                 )
                 width, height = source.size
-                if width * height > limits.max_pixels:
-                    raise ImageRejected(
-                        "too_many_pixels",
-                        f"decoded {width}x{height} = {width * height} pixels exceeds the limit "
-                        f"of {limits.max_pixels}",
-                    )
-            image, icc = _normalise_mode(source, data, fmt, limits, notes)
+                _check_pixels("the decoded image is", width, height, limits)
+            image = _normalise_mode(source, data, fmt, notes)
             image = _apply_orientation(image, source, notes)
     except MemoryError:
         raise
     except Exception as exc:  # every other failure here is the input's fault
-        raise _rejection(exc) from exc
+        raise _rejection(exc, limits) from exc
 
     image = _drop_opaque_alpha(image, notes)
     # A plain Image over the decoded pixels (no copy): no file handle, no lazy loading, and
@@ -381,7 +350,6 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
         source_width=width,
         source_height=height,
         source_mode=source_mode,
-        icc_profile=icc,
         notes=notes,
         decode_ms=(time.perf_counter() - started) * 1000,
     )

@@ -1,7 +1,7 @@
 """Encoders and per-format pixel preparation for the variants.
 
-Nothing here reads or writes source metadata: images arrive with ``info == {}`` and the only
-metadata any output carries is the ICC profile passed in explicitly.
+Nothing here reads or writes source metadata: images arrive sRGB with ``info == {}``, and no
+output carries any metadata, an ICC profile included.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import tempfile
 import threading
 from typing import IO, Any
 
-from image_decode import convert_to_srgb, profile_from_bytes
 from PIL import Image
 
 # Largest side each encoder accepts (libjpeg: 65500; libwebp: 16383). PNG has no practical
@@ -116,11 +115,3 @@ class SharedImage:
             if self._value is None:
                 self._value = self._make()
             return self._value
-
-
-def webp_pixels(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
-    """WebP stores RGB(A) only. A gray ICC profile cannot describe RGB pixels, so gray
-    sources that carry one are converted through it to sRGB instead."""
-    if image.mode in ("L", "LA") and icc_profile:
-        return convert_to_srgb(image, profile_from_bytes(icc_profile)), None
-    return image, icc_profile

@@ -7,7 +7,6 @@ cycle; ``variants`` re-exports everything here as the public API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 # Reason codes carried by ImageRejected. Each one is a *permanent* input error: retrying the
 # same bytes can never succeed.
@@ -15,11 +14,12 @@ REASONS: dict[str, str] = {
     "empty": "the object has zero bytes",
     "too_large": "the object is larger than ImageLimits.max_bytes",
     "unsupported_format": "the content is not an image in the allowed formats (detected "
-    "from the bytes, never from the key's extension), or uses an unsupported pixel mode",
+    "from the bytes, never from the key's extension), uses an unsupported pixel mode, or "
+    "carries compressed PNG metadata (an ICC profile, text) over Pillow's 1 MiB",
     "corrupt": "the content claims an allowed format but cannot be parsed or decoded",
     "truncated": "the file ends before all pixel data is present",
-    "too_many_pixels": "width x height (read from the header, before decoding) exceeds "
-    "ImageLimits.max_pixels, or Pillow flagged a decompression bomb",
+    "too_many_pixels": "width x height (read from the header, before decoding), or a tile or "
+    "frame met while decoding, exceeds ImageLimits.max_pixels (the stack's MaxImagePixels)",
 }
 
 # Formats as Pillow names them. HEIF needs the optional pillow-heif plugin (registered lazily,
@@ -58,10 +58,6 @@ class ImageLimits:
     # Optional check of the bytes given (the handler checks the event's size, then the bytes
     # it read, against MaxImageBytes). None = off.
     max_bytes: int | None = None
-    # "keep": embed the source's RGB/gray ICC profile in every output (colours exact, no
-    # cost, wide gamut preserved). "srgb": convert pixels to sRGB and embed no profile.
-    # CMYK sources are always converted to sRGB (no output format here stores CMYK).
-    icc: Literal["keep", "srgb"] = "keep"
     # Encoder threads; 0 = one per available CPU. Output bytes do not depend on it.
     threads: int = 0
 
@@ -72,7 +68,5 @@ class ImageLimits:
             raise ValueError("thumbnail_size must be >= 1")
         if len(self.background) != 3 or not all(0 <= c <= 255 for c in self.background):
             raise ValueError("background must be three 0..255 integers")
-        if self.icc not in ("keep", "srgb"):
-            raise ValueError("icc must be 'keep' or 'srgb'")
         if self.threads < 0:
             raise ValueError("threads must be >= 0")

@@ -18,9 +18,11 @@ thumbnail      thumbnail.jpg        JPEG    fits thumbnail_size^2, quality 85, o
 thumbnail      thumbnail.png        PNG     ... when the source has real transparency
 =============  ===================  ======  ==========================================
 
-Gray sources stay gray in JPEG and PNG (WebP has no gray mode). Fully opaque alpha channels
-are dropped. Sources wider or taller than an encoder allows (WebP: 16383 px) get that
-variant downscaled to fit, with a note. Animated GIF/WebP/PNG: the first frame, as a viewer
+Every variant is sRGB and carries no ICC profile (``image_colour`` converts the source's
+once, in the decode step). Gray sources stay gray in JPEG and PNG (WebP has no gray mode,
+so its encoder expands gray to RGB). Fully opaque alpha channels are dropped. Sources
+wider or taller than an encoder allows (WebP: 16383 px) get that variant downscaled to
+fit, with a note. Animated GIF/WebP/PNG: the first frame, as a viewer
 shows it, with its transparency.
 """
 
@@ -47,7 +49,6 @@ from image_encode import (
     fit_within,
     save_to_bytes,
     save_to_bytesio,
-    webp_pixels,
 )
 from image_png import PngPlan, StripResult
 from image_types import DEFAULT_FORMATS, REASONS, ImageLimits, ImageRejected
@@ -155,7 +156,6 @@ class _Job:
     format: str
     options: Mapping[str, Any]
     pixels: Callable[[], Image.Image]
-    icc: bytes | None
     png: PngPlan | None = None
 
 
@@ -185,9 +185,9 @@ def _encode_single(job: _Job) -> tuple[bytes, Image.Image]:
     image = job.pixels()
     options = dict(job.options)
     if job.format == "JPEG":
-        return save_to_bytes(image, "JPEG", icc_profile=job.icc, **options), image
+        return save_to_bytes(image, "JPEG", **options), image
     if job.format == "WEBP":
-        return save_to_bytesio(image, "WEBP", icc_profile=job.icc or "", **options), image
+        return save_to_bytesio(image, "WEBP", **options), image
     raise AssertionError(f"no single-task encoder for {job.format}")  # pragma: no cover
 
 
@@ -199,14 +199,10 @@ def _plan(decoded: DecodedImage, limits: ImageLimits, specs: Sequence[VariantSpe
     thumb = SharedImage(lambda: fit_within(base, size))
     flat = SharedImage(lambda: composite(base, limits.background))
     flat_thumb = SharedImage(lambda: composite(thumb.get(), limits.background))
-    webp_full = SharedImage(lambda: webp_pixels(base, decoded.icc_profile)[0])
-    webp_icc = None if base.mode in ("L", "LA") else decoded.icc_profile
+    full = SharedImage(lambda: base)
     if has_alpha and any(s.output_format(True) == "JPEG" for s in specs):
         hex_bg = "#{:02x}{:02x}{:02x}".format(*limits.background)
         notes.append(f"alpha: composited over {hex_bg} for JPEG")
-    gray_icc = base.mode in ("L", "LA") and decoded.icc_profile
-    if gray_icc and any(s.output_format(has_alpha) == "WEBP" for s in specs):
-        notes.append("icc: WebP has no gray mode; its pixels were converted to sRGB")
 
     jobs: list[_Job] = []
     for spec in specs:
@@ -214,18 +210,14 @@ def _plan(decoded: DecodedImage, limits: ImageLimits, specs: Sequence[VariantSpe
         flatten = fmt == "JPEG" and has_alpha
         if spec.thumbnail:
             pixels = (flat_thumb if flatten else thumb).get
-            icc = decoded.icc_profile
-        elif fmt == "WEBP":
-            pixels, icc = webp_full.get, webp_icc
         else:
-            pixels = (flat if flatten else SharedImage(lambda: base)).get
-            icc = decoded.icc_profile
+            pixels = (flat if flatten else full).get
         w, h = fit_size(base.size, size) if spec.thumbnail else base.size
         if max(w, h) > MAX_SIDE[fmt]:
             limit = MAX_SIDE[fmt]
             pixels = SharedImage(lambda p=pixels, m=limit: fit_within(p(), m)).get
             notes.append(f"{spec.name}: downscaled to fit {fmt}'s {limit} px side limit")
-        job = _Job(spec, fmt, spec.output_options(has_alpha), pixels, icc)
+        job = _Job(spec, fmt, spec.output_options(has_alpha), pixels)
         if fmt == "PNG":
             opts = job.options
             job.png = PngPlan(
@@ -288,7 +280,7 @@ def make_variants(
         span_start = min(start for _, start, _ in mine)
         if job.png is not None:
             strips: list[StripResult] = [value for value, _, _ in mine]
-            body = job.png.assemble(strips, job.icc)
+            body = job.png.assemble(strips, None)
             image = job.png.image
             span_end = time.perf_counter()
         else:

@@ -9,6 +9,7 @@ from pipeline_runtime.outcomes import RecordsFailed
 
 from tests.conftest import upload
 from tests.integration.faults import fail_first_calls
+from tests.unit import image_fixtures as fx
 
 UPLOAD = "test-upload-123456789012-us-east-1"
 PROCESSED = "test-processed-123456789012-us-east-1"
@@ -248,3 +249,40 @@ def test_a_valid_upload_after_an_invalid_one_retires_the_older_error_report(aws,
     assert record["status"] == "results"
     assert "fixed.jpg/error.json" not in _keys(aws)
     assert _manifest(aws, "fixed.jpg")["source"]["sequencer"] == "0002"
+
+
+def test_a_10_gigapixel_png_gets_a_report_that_names_max_image_pixels(aws, image_fn):
+    bomb = fx.bomb_png(100_000, 100_000)  # the header alone: no pixel data
+    assert len(bomb) < 100
+    (record,) = image_fn.invoke(upload(aws, UPLOAD, "images/huge.png", bomb, "0001"))["records"]
+    assert record["status"] == "error_report"
+    report = json.loads(_get(aws, "huge.png/error.json")["Body"].read())
+    assert report["reason"] == "too_many_pixels"
+    assert report["message"] == (
+        "the image is 100000x100000 = 10000000000 pixels, over the limit of 50000000 pixels "
+        "(MaxImagePixels)"
+    )
+
+
+def test_a_16_6_mb_icc_profile_is_converted_not_copied_into_the_variants(aws, image_fn):
+    padded = fx.padded_profile(fx.display_p3_profile, 16_600_000)
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (100, 180, 100)).save(
+        buffer, "JPEG", quality=95, icc_profile=padded
+    )
+    assert buffer.tell() > 16_600_000
+    event = upload(aws, UPLOAD, "images/p3.jpg", buffer.getvalue(), "0001")
+    (record,) = image_fn.invoke(event)["records"]
+    assert record["status"] == "results"
+    manifest = _manifest(aws, "p3.jpg")
+    assert (
+        "icc: converted from 'Test Display P3' to sRGB; no profile embedded" in (manifest["notes"])
+    )
+    total = 0
+    for variant in manifest["variants"]:
+        body = _get(aws, variant["key"])["Body"].read()
+        with Image.open(io.BytesIO(body)) as img:
+            assert "icc_profile" not in img.info, variant["name"]
+        total += len(body)
+    # Flat colour: a few kilobytes of pixels in all; the profile alone was 16.6 MB a copy.
+    assert total < 100_000

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Callable
 
 from PIL import Image
 
@@ -40,6 +41,11 @@ def _desc_tag(text: str) -> bytes:
     body = b"desc\0\0\0\0" + struct.pack(">I", len(ascii_)) + ascii_
     body += struct.pack(">II", 0, 0) + struct.pack(">HB", 0, 0) + b"\0" * 67
     return body
+
+
+def _para_tag(function: int, *params: float) -> bytes:
+    """A parametric curve (ICC v4 'para', read by LittleCMS in v2 profiles too)."""
+    return b"para\0\0\0\0" + struct.pack(">HH", function, 0) + b"".join(_s15(p) for p in params)
 
 
 def _text_tag(text: str) -> bytes:
@@ -81,22 +87,66 @@ def build_icc(
 P3_MATRIX = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
 
 
-def display_p3_profile() -> bytes:
+# sRGB's primaries adapted to D50 and its piecewise curve, as in "sRGB IEC61966-2.1".
+SRGB_MATRIX = (
+    (0.4360747, 0.2225045, 0.0139322),
+    (0.3850649, 0.7168786, 0.0971045),
+    (0.1430804, 0.0606169, 0.7141733),
+)
+SRGB_CURVE = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
+
+
+def _matrix_profile(
+    description: str, matrix: tuple[tuple[float, float, float], ...], trc: bytes, copyright: str
+) -> bytes:
+    r, g, b = matrix
+    return build_icc(
+        b"mntr",
+        b"RGB ",
+        b"XYZ ",
+        {
+            b"desc": _desc_tag(description),
+            b"cprt": _text_tag(copyright),
+            b"wtpt": _xyz_tag(D50),
+            b"rXYZ": _xyz_tag(r),
+            b"gXYZ": _xyz_tag(g),
+            b"bXYZ": _xyz_tag(b),
+            b"rTRC": trc,
+            b"gTRC": trc,
+            b"bTRC": trc,
+        },
+    )
+
+
+def display_p3_profile(copyright: str = "public domain") -> bytes:
+    return _matrix_profile("Test Display P3", P3_MATRIX, _curve_tag(2.2), copyright)
+
+
+def srgb_profile(copyright: str = "public domain", description: str = "Test sRGB") -> bytes:
+    """sRGB written out by hand: other bytes, description and size than LittleCMS's own."""
+    return _matrix_profile(description, SRGB_MATRIX, _para_tag(3, *SRGB_CURVE), copyright)
+
+
+def padded_profile(make: Callable[..., bytes], size: int) -> bytes:
+    """The profile ``make`` writes, grown to ``size`` bytes by a long copyright text."""
+    base = len(make())
+    return make(copyright="(c) " + "x" * (size - base - 4))
+
+
+def rgb_profile_without_curves() -> bytes:
+    """A well-formed RGB header and tag table that lacks the tone curves: it parses, but
+    no transform can be built from it."""
     r, g, b = P3_MATRIX
     return build_icc(
         b"mntr",
         b"RGB ",
         b"XYZ ",
         {
-            b"desc": _desc_tag("Test Display P3"),
-            b"cprt": _text_tag("public domain"),
+            b"desc": _desc_tag("Test RGB, no curves"),
             b"wtpt": _xyz_tag(D50),
             b"rXYZ": _xyz_tag(r),
             b"gXYZ": _xyz_tag(g),
             b"bXYZ": _xyz_tag(b),
-            b"rTRC": _curve_tag(2.2),
-            b"gTRC": _curve_tag(2.2),
-            b"bTRC": _curve_tag(2.2),
         },
     )
 
@@ -138,6 +188,16 @@ def cmyk_profile() -> bytes:
     )
 
 
+def cmyk_profile_without_table() -> bytes:
+    """A CMYK header with no A2B0 table: it parses, but converts nothing."""
+    return build_icc(
+        b"prtr",
+        b"CMYK",
+        b"Lab ",
+        {b"desc": _desc_tag("Test CMYK, no table"), b"wtpt": _xyz_tag(D50)},
+    )
+
+
 # --------------------------------------------------------------------------- encoders
 
 
@@ -151,11 +211,14 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def raw_png(width: int, height: int, colour_type: int, depth: int, rows: bytes) -> bytes:
+def raw_png(
+    width: int, height: int, colour_type: int, depth: int, rows: bytes, icc: bytes | None = None
+) -> bytes:
     """A PNG written by hand, for bit depths and headers Pillow will not write."""
     ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    iccp = png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(icc)) if icc else b""
     idat = png_chunk(b"IDAT", zlib.compress(rows)) if rows else b""
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + idat + png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + iccp + idat + png_chunk(b"IEND", b"")
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -240,14 +303,14 @@ def gray_alpha16_png() -> bytes:
     return raw_png(2, 1, 4, 16, rows)
 
 
-def cmyk_jpeg(with_profile: bool) -> bytes:
+def cmyk_jpeg(with_profile: bool, profile: bytes | None = None) -> bytes:
     """Left half 100% cyan, right half 100% black (K)."""
     image = Image.new("CMYK", (16, 8), (0, 0, 0, 0))
     image.paste((255, 0, 0, 0), (0, 0, 8, 8))
     image.paste((0, 0, 0, 255), (8, 0, 16, 8))
     params: dict[str, object] = {"quality": 100}
     if with_profile:
-        params["icc_profile"] = cmyk_profile()
+        params["icc_profile"] = profile or cmyk_profile()
     return encode(image, "JPEG", **params)
 
 

@@ -53,16 +53,22 @@ def test_format_detected_from_content_and_allow_list_applies() -> None:
     assert make_variants(gif, SERIAL).source_format == "GIF"
 
 
-def test_png_claiming_100k_by_100k_is_too_many_pixels() -> None:
+def test_png_claiming_100k_by_100k_names_its_pixels_the_limit_and_the_parameter() -> None:
+    # 10 gigapixels in a 57-byte header. Pillow's own check would say "exceeds limit of
+    # 100000000 pixels, could be decompression bomb DOS attack": its doubled limit.
     error = rejection(fx.bomb_png())
     assert error.reason == "too_many_pixels"
+    assert error.message == (
+        "the image is 100000x100000 = 10000000000 pixels, over the limit of 50000000 pixels "
+        "(MaxImagePixels)"
+    )
 
 
 def test_pixel_limit_is_checked_from_the_header_before_decoding() -> None:
     # 8000x8000 with no pixel data at all: decoding would fail as truncated/corrupt, so
     # too_many_pixels proves the header check ran first.
     error = rejection(fx.bomb_png(8000, 8000))
-    assert error.reason == "too_many_pixels" and "64000000" in error.message
+    assert error.reason == "too_many_pixels" and "64000000 pixels" in error.message
     small = ImageLimits(max_pixels=100, threads=1)
     assert rejection(fx.photo_jpeg((11, 10)), small).reason == "too_many_pixels"
     assert make_variants(fx.photo_jpeg((10, 10)), small).source_width == 10
@@ -74,14 +80,21 @@ def test_a_raised_pixel_limit_is_the_only_one() -> None:
     error = rejection(fx.bomb_png(10_000, 10_000), ImageLimits(max_pixels=200_000_000))
     assert error.reason in ("corrupt", "truncated"), error
     over = rejection(fx.bomb_png(15_000, 15_000), ImageLimits(max_pixels=200_000_000))
-    assert over.reason == "too_many_pixels" and "200000000" in over.message
+    assert over.reason == "too_many_pixels"
+    assert "225000000 pixels, over the limit of 200000000 pixels" in over.message
 
 
-def test_decompression_bomb_warning_is_an_error_at_the_limit() -> None:
-    # Pillow's own check runs at MaxImagePixels, and its warning is an error.
-    error = rejection(fx.photo_jpeg((40, 30)), ImageLimits(max_pixels=1000, threads=1))
+@pytest.mark.parametrize(("width", "height"), [(40, 30), (100, 100), (4000, 3000)])
+def test_over_the_limit_by_any_factor_the_message_is_ours(width: int, height: int) -> None:
+    # Pillow warns past its limit and raises past twice it; neither text reaches the report.
+    limits = ImageLimits(max_pixels=1000, threads=1)
+    error = rejection(fx.bomb_png(width, height), limits)
     assert error.reason == "too_many_pixels"
-    assert "decompression bomb" in error.message and "1000" in error.message
+    assert error.message == (
+        f"the image is {width}x{height} = {width * height} pixels, over the limit of 1000 "
+        "pixels (MaxImagePixels)"
+    )
+    assert "bomb" not in error.message
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
@@ -166,3 +179,19 @@ def test_mutated_images_never_raise_anything_but_rejected(
 def test_random_bytes_are_rejected_cleanly(data: bytes) -> None:
     with pytest.raises(ImageRejected):
         make_variants(data, SERIAL)
+
+
+def test_pillows_own_check_while_decoding_is_reported_in_our_words() -> None:
+    # Pillow checks again while decoding (GIF frames, MPO pictures): the backstop names
+    # MaxImagePixels too, never Pillow's doubled limit.
+    from image_decode import _rejection
+
+    pillows = Image.DecompressionBombError(
+        "Image size (5000 pixels) exceeds limit of 2000 pixels, could be decompression bomb "
+        "DOS attack."
+    )
+    error = _rejection(pillows, ImageLimits(max_pixels=1000))
+    assert (error.reason, error.message) == (
+        "too_many_pixels",
+        "decoding met a tile or frame over the limit of 1000 pixels (MaxImagePixels)",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 
 import image_fixtures as fx
@@ -161,16 +162,6 @@ def test_png_and_webp_sources_lose_their_metadata_too() -> None:
 # --------------------------------------------------------------------------- colour
 
 
-def test_icc_profile_is_kept_in_every_output_by_default() -> None:
-    p3 = fx.display_p3_profile()
-    result = make_variants(fx.p3_jpeg(), SERIAL)
-    assert "icc: kept profile 'Test Display P3'" in result.notes
-    for variant in result.variants:
-        image = reopen(variant)
-        assert image.info.get("icc_profile") == p3, variant.name
-        assert close(image.convert("RGB").getpixel((8, 8)), (100, 180, 100), 6), variant.name
-
-
 def _p3_to_srgb(rgb: tuple[int, int, int]) -> tuple[int, ...]:
     """Reference maths, independent of LittleCMS: P3 (gamma 2.2) -> XYZ D50 -> sRGB."""
     linear = [(c / 255) ** 2.2 for c in rgb]
@@ -189,15 +180,91 @@ def _p3_to_srgb(rgb: tuple[int, int, int]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def test_icc_srgb_policy_converts_pixels_and_embeds_no_profile() -> None:
-    result = make_variants(fx.p3_jpeg(), ImageLimits(icc="srgb", threads=1))
-    assert "icc: converted 'Test Display P3' to sRGB" in result.notes
-    expected = _p3_to_srgb((100, 180, 100))
-    assert not close(expected, (100, 180, 100), 6)  # the conversion is visible
+def _swatches(icc: bytes | None, fmt: str = "JPEG") -> bytes:
+    """16x8: P3-ish green (100, 180, 100) left, pure red right; ``icc`` describes them."""
+    image = Image.new("RGB", (16, 8), (100, 180, 100))
+    image.paste((255, 0, 0), (8, 0, 16, 8))
+    params: dict[str, object] = {"icc_profile": icc} if icc else {}
+    if fmt == "JPEG":
+        params |= {"quality": 100, "subsampling": 0}
+    return fx.encode(image, fmt, **params)
+
+
+def _no_profile_anywhere(result: ImageResult) -> None:
     for variant in result.variants:
+        assert "icc_profile" not in reopen(variant).info, variant.name
+
+
+def test_a_p3_source_is_converted_to_srgb_and_no_variant_carries_a_profile() -> None:
+    result = make_variants(_swatches(fx.display_p3_profile()), SERIAL)
+    assert "icc: converted from 'Test Display P3' to sRGB; no profile embedded" in result.notes
+    green = _p3_to_srgb((100, 180, 100))
+    assert not close(green, (100, 180, 100), 6)  # the conversion is visible
+    _no_profile_anywhere(result)
+    for variant in result.variants:
+        image = reopen(variant).convert("RGB")
+        assert close(image.getpixel((3, 4)), green, 6), variant.name
+        # Pure P3 red is outside sRGB: it clips to the most saturated sRGB red.
+        assert close(image.getpixel((12, 4)), (255, 0, 0), 12), variant.name
+
+
+def test_a_16_6_mb_profile_is_converted_and_never_copied() -> None:
+    padded = fx.padded_profile(fx.display_p3_profile, 16_600_000)
+    source = _swatches(padded)
+    assert len(source) > 16_600_000
+    result = make_variants(source, SERIAL)
+    assert "icc: converted from 'Test Display P3' to sRGB; no profile embedded" in result.notes
+    _no_profile_anywhere(result)
+    # The same pixels without any profile: the variants are no larger than those.
+    untagged = by_name(make_variants(_swatches(None), SERIAL))
+    for variant in result.variants:
+        assert len(variant.body) <= len(untagged[variant.name].body) + 64, variant.name
+    assert sum(len(v.body) for v in result.variants) < 20_000
+
+
+@pytest.mark.parametrize("copyright", ["public domain", "(c) " + "x" * 16_600_000])
+def test_an_srgb_profile_is_dropped_and_the_pixels_left_as_they_are(copyright: str) -> None:
+    # Written by hand: neither LittleCMS's bytes nor its description, any size.
+    result = make_variants(_swatches(fx.srgb_profile(copyright)), SERIAL)
+    assert "icc: 'Test sRGB' is sRGB: pixels unchanged, profile not embedded" in result.notes
+    untagged = by_name(make_variants(_swatches(None), SERIAL))
+    for variant in result.variants:
+        assert variant.body == untagged[variant.name].body, variant.name
+
+
+def test_srgb_is_recognised_by_its_colours_not_its_name() -> None:
+    p3_named_srgb = fx.display_p3_profile().replace(b"Test Display P3", b"sRGB IEC61966-2")
+    result = make_variants(_swatches(p3_named_srgb), SERIAL)
+    assert "icc: converted from 'sRGB IEC61966-2' to sRGB; no profile embedded" in result.notes
+    assert close(reopen(result.variants[0]).getpixel((3, 4)), _p3_to_srgb((100, 180, 100)), 6)
+    srgb_named_p3 = fx.srgb_profile(description="Display P3")
+    result = make_variants(_swatches(srgb_named_p3), SERIAL)
+    assert "icc: 'Display P3' is sRGB: pixels unchanged, profile not embedded" in result.notes
+    lcms_srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    result = make_variants(_swatches(lcms_srgb), SERIAL)
+    assert any(n.startswith("icc: 'sRGB built-in' is sRGB") for n in result.notes)
+
+
+def test_png_with_alpha_and_a_p3_profile_is_converted_and_keeps_its_alpha() -> None:
+    image = Image.new("RGBA", (16, 8), (100, 180, 100, 255))
+    image.paste((100, 180, 100, 77), (8, 0, 16, 8))
+    result = make_variants(fx.encode(image, "PNG", icc_profile=fx.display_p3_profile()), SERIAL)
+    _no_profile_anywhere(result)
+    png = reopen(by_name(result)["png"])
+    green = _p3_to_srgb((100, 180, 100))
+    assert close(png.getpixel((3, 4)), (*green, 255), 2)
+    assert close(png.getpixel((12, 4)), (*green, 77), 2)
+
+
+def test_gps_never_leaks_from_a_converted_source() -> None:
+    exif = Image.Exif()
+    exif.get_ifd(0x8825)[2] = (52.0, 22.0, 12.0)
+    exif[0x010F] = "TestCam"
+    data = fx.encode(fx.upright(), "JPEG", exif=exif, icc_profile=fx.display_p3_profile())
+    for variant in make_variants(data, SERIAL).variants:
         image = reopen(variant)
-        assert "icc_profile" not in image.info, variant.name
-        assert close(image.convert("RGB").getpixel((8, 8)), expected, 6), variant.name
+        assert len(image.getexif()) == 0 and "exif" not in image.info, variant.name
+        assert b"Exif\0\0" not in variant.body and b"TestCam" not in variant.body
 
 
 def test_cmyk_jpeg_with_profile_is_converted_through_the_profile() -> None:
@@ -223,25 +290,82 @@ def test_cmyk_jpeg_without_profile_uses_the_generic_formula() -> None:
     assert close(image.getpixel((12, 4)), (0, 0, 0), 8)
 
 
-def test_gray_with_gray_profile_stays_gray_and_webp_is_converted() -> None:
-    result = by_name(make_variants(fx.gray_icc_jpeg(), SERIAL))
-    gray = fx.gray_profile(1.8)
+def test_cmyk_jpeg_whose_profile_cannot_be_applied_uses_the_formula_with_a_note() -> None:
+    result = make_variants(fx.cmyk_jpeg(True, fx.cmyk_profile_without_table()), SERIAL)
+    assert (
+        "icc: CMYK profile 'Test CMYK, no table' cannot be applied; CMYK converted with the "
+        "generic formula" in result.notes
+    )
+    _no_profile_anywhere(result)
+    image = reopen(by_name(result)["png"])
+    assert close(image.getpixel((3, 4)), (0, 255, 255), 8)
+    assert close(image.getpixel((12, 4)), (0, 0, 0), 8)
+
+
+def test_gray_with_a_gray_profile_stays_gray_on_srgbs_tone_curve() -> None:
+    result = make_variants(fx.gray_icc_jpeg(), SERIAL)
+    assert (
+        "icc: converted gray from 'Test Gray gamma 1.8' to sRGB's tone curve; stays gray, "
+        "no profile embedded" in result.notes
+    )
+    _no_profile_anywhere(result)
+    out = by_name(result)
     for name in ("compressed", "low_quality", "png", "thumbnail"):
-        image = reopen(result[name])
-        assert image.mode == "L" and image.info.get("icc_profile") == gray, name
-    webp = reopen(result["webp"])
-    assert webp.mode == "RGB" and "icc_profile" not in webp.info
-    # gamma 1.8 gray 128 is lighter than sRGB 128 once converted.
-    r, g, b = webp.getpixel((8, 8))
-    assert r == g == b or max(r, g, b) - min(r, g, b) <= 2
-    assert 140 <= r <= 165
+        assert reopen(out[name]).mode == "L", name
+    # gamma 1.8 gray 128 is lighter than sRGB 128 once converted; every variant agrees.
+    png_value = reopen(out["png"]).getpixel((8, 8))
+    assert isinstance(png_value, int) and 145 <= png_value <= 160
+    for variant in result.variants:
+        value = reopen(variant).convert("L").getpixel((8, 8))
+        assert isinstance(value, int) and abs(value - png_value) <= 2, variant.name
 
 
-def test_unreadable_profile_is_dropped_with_a_note() -> None:
-    data = fx.encode(Image.new("RGB", (8, 8), (10, 20, 30)), "PNG", icc_profile=b"garbage" * 20)
+def test_16_bit_gray_is_converted_before_it_is_reduced_to_8_bits() -> None:
+    # Linear (gamma 1.0) gray: 16-bit 100 is sRGB 5 and 16-bit 32768 is sRGB 188. Keeping
+    # only the high byte first would make the 100 black.
+    rows = b"\0" + struct.pack(">4H", 100, 32768, 65535, 0)
+    data = fx.raw_png(4, 1, 0, 16, rows, icc=fx.gray_profile(1.0))
     result = make_variants(data, SERIAL)
-    assert any("unreadable embedded profile dropped" in note for note in result.notes)
-    assert all("icc_profile" not in reopen(v).info for v in result.variants)
+    _no_profile_anywhere(result)
+    png = reopen(by_name(result)["png"])
+    assert png.mode == "L"
+    assert [png.getpixel((x, 0)) for x in range(4)] == [5, 188, 255, 0]
+
+
+@pytest.mark.parametrize(
+    ("icc", "note"),
+    [
+        (b"garbage" * 20, "icc: unreadable embedded profile dropped; pixels treated as sRGB"),
+        (
+            fx.cmyk_profile(),
+            "icc: CMYK profile 'Test CMYK green press' does not match RGB pixels; ignored, "
+            "pixels treated as sRGB",
+        ),
+        (
+            fx.rgb_profile_without_curves(),
+            "icc: profile 'Test RGB, no curves' cannot be applied; ignored, pixels treated as sRGB",
+        ),
+    ],
+)
+def test_an_unusable_profile_is_ignored_with_a_note_and_the_pixels_kept(
+    icc: bytes, note: str
+) -> None:
+    result = make_variants(_swatches(icc, "PNG"), SERIAL)
+    assert note in result.notes
+    _no_profile_anywhere(result)
+    png = reopen(by_name(result)["png"])
+    assert png.getpixel((3, 4)) == (100, 180, 100) and png.getpixel((12, 4)) == (255, 0, 0)
+
+
+def test_a_png_profile_that_inflates_past_pillows_1_mib_gets_a_clear_report() -> None:
+    # Pillow refuses the whole PNG (a zlib-bomb guard); say so, instead of its own words.
+    icc = fx.padded_profile(fx.display_p3_profile, 2_000_000)
+    with pytest.raises(variants.ImageRejected) as info:
+        make_variants(_swatches(icc, "PNG"), SERIAL)
+    assert info.value.reason == "unsupported_format"
+    assert info.value.message.startswith(
+        "a compressed PNG metadata chunk (the ICC profile, or text) inflates past 1 MiB"
+    )
 
 
 # --------------------------------------------------------------------------- alpha
@@ -414,11 +538,3 @@ def test_png_strategy_option_is_honoured() -> None:
     result = make_variants(fx.encode(fx.gradient((64, 64)), "PNG"), SERIAL, specs=[spec])
     assert [v.filename for v in result.variants] == ["image.png"]
     assert reopen(result.variants[0]).size == (64, 64)
-
-
-def test_icc_transform_helper_handles_alpha() -> None:
-    profile = ImageCms.ImageCmsProfile(io.BytesIO(fx.display_p3_profile()))
-    from image_decode import convert_to_srgb
-
-    out = convert_to_srgb(Image.new("RGBA", (2, 2), (100, 180, 100, 77)), profile)
-    assert out.mode == "RGBA" and out.getpixel((0, 0))[3] == 77
