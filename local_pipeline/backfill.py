@@ -49,6 +49,7 @@ from local_pipeline.batch_operations import (
 )
 from local_pipeline.dispatch import FunctionSandbox, env_overrides, sandbox_config
 from local_pipeline.emulator import Emulator
+from local_pipeline.local_paths import LocalPaths
 from local_pipeline.report import bucket_folder
 from local_pipeline.routing import filters_reached, triggered_functions, upload_bucket
 from local_pipeline.template import BucketSpec, Stack
@@ -170,16 +171,20 @@ def run_job(
         )
     ordered = [(t, results[t.task_id]) for fn_tasks in tasks.values() for t in fn_tasks]
     files = completion_report(job_id, bucket.name, ordered, datetime.now(UTC))
-    folder = out / bucket_folder(bucket)
+    local_paths = LocalPaths(out)
     for key, body in files.items():
         s3.put_object(Bucket=bucket.name, Key=key, Body=body)
-        local = folder / key
+        local = local_paths.path(bucket_folder(bucket), key)
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(body)
     succeeded = sum(result.code == SUCCEEDED for _, result in ordered)
     manifest_key = report_manifest_key(job_id)
     return JobReport(
-        job_id, succeeded, len(ordered) - succeeded, manifest_key, folder / manifest_key
+        job_id,
+        succeeded,
+        len(ordered) - succeeded,
+        manifest_key,
+        local_paths.path(bucket_folder(bucket), manifest_key),
     )
 
 

@@ -48,7 +48,6 @@ from local_pipeline.report import (
     InputReport,
     Progress,
     bucket_folder,
-    download_object,
     download_outputs,
     format_table,
     input_reports,
@@ -56,6 +55,7 @@ from local_pipeline.report import (
     settled_report,
     write_report,
 )
+from local_pipeline.local_paths import LocalPaths
 from local_pipeline.results_page import write_results_page
 from local_pipeline.routing import (
     Upload,
@@ -372,6 +372,7 @@ class LivePage:
         self.s3 = s3
         self.folders = {b.name: bucket_folder(b) for b in deployment.buckets.values()}
         self.out = out
+        self.local_paths = LocalPaths(out)
         self.path = write_results_page([], out, Path.cwd(), title=SERVE_TITLE)
         self.reports: dict[tuple[str, str], InputReport] = {}
         self._lock = threading.Lock()
@@ -397,9 +398,9 @@ class LivePage:
         self.reports[(key, settlement.function)] = report
 
     def _download(self, bucket: str, key: str) -> Path | None:
-        folder = self.out / self.folders.get(bucket, bucket)
+        folder = self.folders.get(bucket, bucket)
         try:
-            return download_object(self.s3, bucket, key, folder)
+            return self.local_paths.download(self.s3, bucket, key, folder)
         except ClientError:
             return None
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local_pipeline.dispatch import Settlement
+from local_pipeline.local_paths import LocalPaths
 from local_pipeline.routing import Upload, named_objects
 from local_pipeline.template import BucketSpec
 
@@ -121,25 +122,18 @@ def bucket_folder(bucket: BucketSpec) -> str:
     return bucket.logical_id.removesuffix("Bucket").lower()
 
 
-def download_object(s3: Any, bucket: str, key: str, folder: Path) -> Path:
-    """One object to folder/<key>, where a run's outputs go: out/<bucket role>/<key>."""
-    target = folder / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    s3.download_file(bucket, key, str(target))
-    return target
-
-
 def download_outputs(
     s3: Any, buckets: list[BucketSpec], inputs: set[tuple[str, str]], out_dir: Path
 ) -> dict[str, Path]:
-    """Every object that is not an input, to out_dir/<bucket role>/<key>; by key."""
+    """Every object that is not an input, to out_dir/<bucket role>/<key> (``LocalPaths``
+    says where when the key is no safe path); by key."""
+    paths = LocalPaths(out_dir)
     local: dict[str, Path] = {}
     for bucket in buckets:
-        folder = out_dir / bucket_folder(bucket)
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
             for obj in page.get("Contents", []):
                 if (bucket.name, obj["Key"]) not in inputs:
-                    path = download_object(s3, bucket.name, obj["Key"], folder)
+                    path = paths.download(s3, bucket.name, obj["Key"], bucket_folder(bucket))
                     local.setdefault(obj["Key"], path)
     return local
 
