@@ -41,6 +41,7 @@ from local_pipeline.emulator import (
     other_consumer,
     provision,
 )
+from local_pipeline.local_paths import LocalPaths
 from local_pipeline.report import (
     FAILED,
     SKIPPED,
@@ -55,7 +56,6 @@ from local_pipeline.report import (
     settled_report,
     write_report,
 )
-from local_pipeline.local_paths import LocalPaths
 from local_pipeline.results_page import write_results_page
 from local_pipeline.routing import (
     Upload,
