@@ -486,18 +486,15 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
 
 
 def _read_event(path: Path) -> dict[str, Any]:
-    """The event file, checked for a shape the handlers accept."""
+    """The event file: any JSON object goes to the handler as it is, as with sam local invoke,
+    so that the handler's own answer to a malformed event can be seen."""
     event = _read_json(path, "event file")
-    expected = (
-        "an S3 event, an S3 event in SQS, EventBridge 'Object Created', "
-        "or an S3 Batch Operations event"
-    )
     if not isinstance(event, dict):
+        expected = (
+            "an S3 event, an S3 event in SQS, EventBridge 'Object Created', "
+            "or an S3 Batch Operations event"
+        )
         raise UsageError(f"event file {path}: a JSON {type(event).__name__}, expected {expected}")
-    try:
-        named_objects(event)
-    except ValueError as error:  # EventShapeError: the handlers' own parser says why
-        raise UsageError(f"event file {path}: not {expected} ({error})") from None
     return event
 
 
@@ -508,7 +505,11 @@ def seed_missing_objects(event: dict[str, Any], s3: Any) -> dict[str, Any]:
     handler fetches what is really in the bucket.
     """
     identities = {}
-    for bucket, key in named_objects(event):
+    try:
+        objects = named_objects(event)
+    except ValueError:  # EventShapeError: the handler says what is wrong with it
+        return event
+    for bucket, key in objects:
         try:
             s3.head_object(Bucket=bucket, Key=key)
             continue

@@ -72,3 +72,30 @@ def test_invoke_event_file(event_file: Path, capfd: pytest.CaptureFixture[str]) 
 def test_invoke_unknown_function_lists_the_real_ones(capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["invoke", "NoSuchFunction", "-e", str(EVENTS[0])]) == 2
     assert "ImageProcessorFunction" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"invocationSchemaVersion": "2.0", "tasks": []},
+        {"invocationSchemaVersion": "2.0", "invocationId": "i", "job": {"id": "j"}, "tasks": {}},
+        {"invocationSchemaVersion": "1.0", "invocationId": "i", "tasks": [{"taskId": "t"}]},
+        {"Records": [{"s3": {}}]},
+    ],
+    ids=["no-tasks-no-id", "tasks-not-a-list", "task-without-key", "record-without-bucket"],
+)
+def test_invoke_hands_any_json_object_to_the_handler(
+    event: dict, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """As sam local invoke does: the handler answers a malformed event, not the runner."""
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    status = main(["invoke", "ImageProcessorFunction", "-e", str(tmp_path / "event.json")])
+    captured = capfd.readouterr()
+    assert "error: event file" not in captured.err
+    assert "START RequestId:" in captured.err and "REPORT RequestId:" in captured.err
+    answer = json.loads(captured.out)  # the handler's return value, or its error
+    if status == 0:  # a Batch response that answers for the invocation
+        assert answer["invocationSchemaVersion"] == event["invocationSchemaVersion"]
+    else:
+        assert status == 1
+        assert answer["errorType"] and answer["errorMessage"], answer
