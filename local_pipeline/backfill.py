@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local_pipeline import UsageError
+from local_pipeline import UsageError, exit_status, reports_uninterrupted, stop_reason
 from local_pipeline.batch_operations import (
     FUNCTION_ERROR,
     MAX_TASK_ATTEMPTS,
@@ -131,6 +131,8 @@ class JobReport:
     failed: int
     manifest_key: str  # of the completion report, in the bucket
     local_manifest: Path
+    stopped_by: KeyboardInterrupt | None = None  # Ctrl-C or SIGTERM: the job was cancelled
+    tasks: int = 0  # in the manifest, settled or not
 
 
 def run_job(
@@ -142,8 +144,13 @@ def run_job(
     out: Path,
     tasks_per_event: int = TASKS_PER_EVENT,
     say: Callable[[str], None] = print,
+    cancel: Callable[[], None] = lambda: None,
 ) -> JobReport:
-    """Run every task, then write the completion report to the bucket and to out."""
+    """Run every task, then write the completion report to the bucket and to out.
+
+    Ctrl-C or SIGTERM cancels the job: ``cancel`` stops what runs, and the report lists the
+    tasks that settled, as S3 reports a cancelled job.
+    """
     job_id = str(uuid.uuid4())
     total = sum(len(function_tasks) for function_tasks in tasks.values())
     results: dict[str, TaskResult] = {}
@@ -159,24 +166,35 @@ def run_job(
     say(
         f"S3 Batch Operations job {job_id} (local): {total} task(s) from s3://{bucket.name}/{prefix}"
     )
-    for function, function_tasks in tasks.items():
-        run_tasks(
-            function,
-            function_tasks,
-            invoke,
-            job_id,
-            user_arguments(prefix),
-            tasks_per_event,
-            settled,
-        )
-    ordered = [(t, results[t.task_id]) for fn_tasks in tasks.values() for t in fn_tasks]
+    stopped_by = None
+    try:
+        for function, function_tasks in tasks.items():
+            run_tasks(
+                function,
+                function_tasks,
+                invoke,
+                job_id,
+                user_arguments(prefix),
+                tasks_per_event,
+                settled,
+            )
+    except KeyboardInterrupt as stop:
+        stopped_by = stop
+        cancel()
+    ordered = [
+        (t, results[t.task_id])
+        for fn_tasks in tasks.values()
+        for t in fn_tasks
+        if t.task_id in results
+    ]
     files = completion_report(job_id, bucket.name, ordered, datetime.now(UTC))
     local_paths = LocalPaths(out)
-    for key, body in files.items():
-        s3.put_object(Bucket=bucket.name, Key=key, Body=body)
-        local = local_paths.path(bucket_folder(bucket), key)
-        local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_bytes(body)
+    with reports_uninterrupted():
+        for key, body in files.items():
+            s3.put_object(Bucket=bucket.name, Key=key, Body=body)
+            local = local_paths.path(bucket_folder(bucket), key)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(body)
     succeeded = sum(result.code == SUCCEEDED for _, result in ordered)
     manifest_key = report_manifest_key(job_id)
     return JobReport(
@@ -185,6 +203,8 @@ def run_job(
         len(ordered) - succeeded,
         manifest_key,
         local_paths.path(bucket_folder(bucket), manifest_key),
+        stopped_by,
+        total,
     )
 
 
@@ -217,6 +237,11 @@ class Sandboxes:
     def stop(self) -> None:
         for sandbox in self._started.values():
             sandbox.stop()
+
+    def close(self) -> None:
+        """Kill every sandbox now, an invocation under way included (the job is cancelled)."""
+        for sandbox in self._started.values():
+            sandbox.close()
 
 
 # ---------------------------------------------------------------- command line
@@ -292,6 +317,7 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
             args.prefix,
             args.out,
             args.tasks_per_event,
+            cancel=sandboxes.close,
         )
     except (BotoCoreError, ClientError) as error:  # the emulator went away mid-job
         print(f"error: the job stopped, no report written: {error}", file=sys.stderr)
@@ -302,4 +328,12 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     print(f"Completion report: s3://{bucket.name}/{report.manifest_key}")
     print(f"  local copy: {report.local_manifest}")
     print(f"Handler logs: {args.out / 'logs'}/")
+    if report.stopped_by is not None:
+        unsettled = report.tasks - report.succeeded - report.failed
+        print(
+            f"error: {stop_reason(report.stopped_by)}: the job was cancelled with {unsettled} "
+            "task(s) not settled; the report lists the others",
+            file=sys.stderr,
+        )
+        return exit_status(report.stopped_by)
     return 1 if report.failed else 0

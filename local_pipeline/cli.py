@@ -23,7 +23,15 @@ from typing import Any
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local_pipeline import UsageError, backfill
+from local_pipeline import (
+    STOP_SIGNALS,
+    Interrupted,
+    UsageError,
+    backfill,
+    exit_status,
+    reports_uninterrupted,
+    stop_reason,
+)
 from local_pipeline.dispatch import (
     INIT_TIMEOUT_S,
     AsyncInvoker,
@@ -72,6 +80,7 @@ SERVE_TITLE = "Local pipeline (serve)"
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     try:
         stack = load_stack(parameter_overrides=_parameter_overrides(args.parameter_overrides))
         env_vars = _read_env_vars(args.env_vars)
@@ -79,9 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, TemplateError, EmulatorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        print(f"\n{stop_reason(stop)}", file=sys.stderr)
+        return exit_status(stop)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM stops a command as Ctrl-C does. Installed whatever we inherited: a script's
+    background job starts with SIGINT ignored, and `kill -INT` must still stop it."""
+    raise Interrupted(signum)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -264,6 +282,7 @@ def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]
     progress = Progress([u for u in uploads if not u.not_uploaded], bucket.name)
     not_settled_because = f"no event settled within {_idle_timeout_s(stack):.0f} s"
     stopped: str | None = None  # why the run ended early, if it did
+    stopped_status = 1
     local: dict[str, Path] = {}
     try:
         with Emulator(args.endpoint_url, stack.region) as emulator:
@@ -283,15 +302,24 @@ def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]
                     print("some events never settled; they are reported as not_settled")
             inputs = {(bucket.name, upload.key) for upload in uploads}
             local = download_outputs(s3, list(deployment.buckets.values()), inputs, args.out)
-    except KeyboardInterrupt:
-        stopped = not_settled_because = "interrupted (Ctrl-C) before it settled"
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the sandboxes are killed already
+        stopped = not_settled_because = f"{stop_reason(stop)} before it settled"
+        stopped_status = exit_status(stop)
     except (UsageError, EmulatorError):
         raise
     except Exception as error:  # the report must still be written: say why, keep going
         stopped = f"the run stopped: {type(error).__name__}: {error}"
         not_settled_because = stopped
     return _finish_run(
-        args, uploads, bucket.name, progress, local, logs_dir, stopped, not_settled_because
+        args,
+        uploads,
+        bucket.name,
+        progress,
+        local,
+        logs_dir,
+        stopped,
+        not_settled_because,
+        stopped_status,
     )
 
 
@@ -316,25 +344,22 @@ def _finish_run(
     logs_dir: Path,
     stopped: str | None,
     not_settled_because: str,
+    stopped_status: int,
 ) -> int:
-    # A second Ctrl-C must not cost the report of the first.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+    with reports_uninterrupted():
         reports = input_reports(uploads, bucket, progress, local, not_settled_because)
         print()
         print(format_table(reports))
         if args.report:
             write_report(reports, args.report)
         page = write_results_page(reports, args.out, Path.cwd())
-    finally:
-        signal.signal(signal.SIGINT, previous)
     print(f"\nOutputs: {args.out}/ (variants under processed/, summaries under upload/)")
     print(f"Handler logs: {logs_dir}/" + (f"   Report: {args.report}" if args.report else ""))
     print(f"Results page: {page}")
     unfinished = [report for report in reports if report.outcome in UNFINISHED]
     if stopped:
         print(f"error: {stopped}; the report lists every input", file=sys.stderr)
-        return 130 if stopped.startswith("interrupted") else 1
+        return stopped_status
     failed = sum(report.outcome == FAILED for report in unfinished)
     if failed:
         print(f"{failed} event(s) ended in the on-failure queue after the template's retries")

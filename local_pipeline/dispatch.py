@@ -69,6 +69,10 @@ def lambda_environment(
     }
 
 
+class SandboxClosed(RuntimeError):
+    """The sandbox was closed (the run is stopping): no invocation starts a process again."""
+
+
 class FunctionSandbox:
     """One warm execution environment for one function, reused across invocations."""
 
@@ -78,6 +82,10 @@ class FunctionSandbox:
         self._process: Any = None
         self._conn: Any = None
         self._ready = False
+        self._closed = False
+        # The process is started, stopped and closed by the dispatcher thread that invokes
+        # it and by the main thread that stops the run: one at a time.
+        self._lifecycle = threading.RLock()
 
     def start(self) -> None:
         """Start the process now, so its imports overlap with other work."""
@@ -107,9 +115,12 @@ class FunctionSandbox:
         return failure
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
-        if self._process is None or (not self._process.is_alive() and self._ready):
-            self.stop()
-            self.start()
+        with self._lifecycle:
+            if self._closed:
+                raise SandboxClosed(f"the sandbox of {self.spec.logical_id} is closed")
+            if self._process is None or (not self._process.is_alive() and self._ready):
+                self.stop()
+                self.start()
         failure = self._init_error(request_id)
         if failure is not None:
             self.stop(kill=True)  # the next invocation starts a new sandbox, as Lambda does
@@ -132,17 +143,25 @@ class FunctionSandbox:
         return InvocationResult(request_id, False, payload, elapsed_ms)
 
     def stop(self, kill: bool = False) -> None:
-        if self._process is None:
-            return
-        if self._process.is_alive() and not kill:
-            with contextlib.suppress(OSError):  # it may be exiting already
-                self._conn.send(None)
-            self._process.join(2)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-        self._conn.close()
-        self._process = None
+        with self._lifecycle:
+            if self._process is None:
+                return
+            if self._process.is_alive() and not kill:
+                with contextlib.suppress(OSError):  # it may be exiting already
+                    self._conn.send(None)
+                self._process.join(2)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+            self._conn.close()
+            self._process = None
+
+    def close(self) -> None:
+        """Kill the process now, whatever it runs, and start none again (Ctrl-C, SIGTERM):
+        an invocation under way is abandoned, as the run that waited for it has ended."""
+        with self._lifecycle:
+            self._closed = True
+            self.stop(kill=True)
 
 
 @dataclass
@@ -265,10 +284,13 @@ class Dispatcher:
             self._threads.append(thread)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self._stop.set()
+        if exc_type is not None:  # Ctrl-C, SIGTERM or an error: nothing more is waited for
+            for invoker in self.invokers.values():
+                invoker.sandbox.close()
         for thread in self._threads:
-            thread.join(timeout=3)  # one busy with a long invocation is abandoned (Ctrl-C)
+            thread.join(timeout=3)  # one busy with a long invocation is abandoned
         for invoker in self.invokers.values():
             invoker.sandbox.stop()
 
