@@ -212,7 +212,10 @@ def _dispatcher(
         invokers[spec.logical_id] = AsyncInvoker(
             stack, FunctionSandbox(spec, config), sqs, failure_queue
         )
-    return Dispatcher(invokers, deployment.event_queues, sqs, on_settled, admitted)
+    s3 = emulator.client("s3")
+    return Dispatcher(
+        invokers, deployment.event_queues, sqs, on_settled, lambda event: admitted(event, s3)
+    )
 
 
 # ---------------------------------------------------------------- run

@@ -19,8 +19,11 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from pipeline_runtime.events import S3ObjectRef, normalise_etag, parse_event
 
 from local_pipeline.dispatch import FAKE_CREDENTIALS
+from local_pipeline.routing import with_identities
 from local_pipeline.template import BucketSpec, Stack
 
 # The runner's own S3/SQS calls: adaptive retries (client-side rate limiting on throttles)
@@ -132,9 +135,58 @@ def is_probe(event: Any) -> bool:
     return isinstance(event, dict) and event.get(PROBE_KEY) is not None
 
 
-def admitted(event: Any) -> Any | None:
-    """What a queued message delivers to a function: the S3 event, or None for nothing."""
-    return None if is_probe(event) else as_s3_sends_it(event)
+def admitted(event: Any, s3: Any | None = None) -> Any | None:
+    """What a queued message delivers to a function: the S3 event, or None for nothing.
+    With ``s3``, each object it names carries its version id, as S3 sends it."""
+    if is_probe(event):
+        return None
+    event = as_s3_sends_it(event)
+    return with_version_ids(event, s3) if event is not None and s3 is not None else event
+
+
+def with_version_ids(event: Any, s3: Any) -> Any:
+    """The event with the version id of each object it names, where moto gave none.
+
+    S3's events name the version they are about (in a versioned bucket); moto's do not, and
+    judged by ETag alone, the same bytes uploaded again after a delete looked like a
+    duplicate of the first upload, and were never processed. The version taken is the
+    newest of the key with the event's ETag and size: its own, unless the same bytes were
+    uploaded again before this event was read, when both events name the newer upload (and
+    the second is a duplicate of the first, as the bytes are). A version deleted meanwhile
+    leaves the event as moto sent it.
+    """
+    try:
+        refs = parse_event(event)
+    except ValueError:  # not an S3 event: the handler says so
+        return event
+    identities = {}
+    for ref in refs:
+        if ref.version_id or not ref.etag:
+            continue
+        try:
+            version_id = _newest_version_with_etag(s3, ref)
+        except (BotoCoreError, ClientError):
+            continue  # as moto sent it: the handlers judge by ETag
+        if version_id:
+            identities[(ref.bucket, ref.key)] = {
+                "version_id": version_id,
+                "etag": ref.etag,
+                "size": ref.size,
+            }
+    return with_identities(event, identities) if identities else event
+
+
+def _newest_version_with_etag(s3: Any, ref: S3ObjectRef) -> str | None:
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=ref.bucket, Prefix=ref.key)
+    for page in pages:
+        for version in page.get("Versions", []):  # newest first; the key before longer ones
+            if version["Key"] != ref.key:
+                return None
+            same_size = ref.size is None or version.get("Size") == ref.size
+            if normalise_etag(version.get("ETag")) == ref.etag and same_size:
+                version_id = version.get("VersionId")
+                return None if version_id in (None, "null") else str(version_id)
+    return None
 
 
 def other_consumer(sqs: Any, queue_url: str, wait_s: float = 3.0) -> bool:
