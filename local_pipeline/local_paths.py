@@ -59,14 +59,9 @@ class LocalPaths:
         self._folders: set[Path] = set()
 
     def path(self, folder: str, key: str) -> Path:
-        """Where the object ``key`` of the bucket stored in ``folder`` goes."""
-        known = self._paths.get((folder, key))
-        if known is not None:
-            return known
-        relative = _as_path(key)
-        path = self.root / folder / relative if relative is not None else None
-        if path is None or not self._free(path):
-            path = self._renamed(folder, key)
+        """Where the object ``key`` of the bucket stored in ``folder`` goes; it is the key's
+        from now on."""
+        path = self._choose(folder, key)
         self._paths[(folder, key)] = path
         self._files.add(path)
         self._folders.update(path.parents)
@@ -76,11 +71,22 @@ class LocalPaths:
         return path.is_relative_to(self.root / RENAMED_FOLDER)
 
     def download(self, s3: Any, bucket: str, key: str, folder: str) -> Path:
-        """One object to its local path; returns the path."""
-        target = self.path(folder, key)
+        """One object to its local path; returns the path. A key the bucket does not hold
+        (ClientError) takes no path."""
+        target = self._choose(folder, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         s3.download_file(bucket, key, str(target))
-        return target
+        return self.path(folder, key)
+
+    def _choose(self, folder: str, key: str) -> Path:
+        known = self._paths.get((folder, key))
+        if known is not None:
+            return known
+        relative = _as_path(key)
+        path = self.root / folder / relative if relative is not None else None
+        if path is None or not self._free(path):
+            path = self._renamed(folder, key)
+        return path
 
     def _free(self, path: Path) -> bool:
         """No other key holds the path or a folder of it, and nothing on disk is in the way:
