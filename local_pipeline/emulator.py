@@ -157,7 +157,7 @@ def with_version_ids(event: Any, s3: Any) -> Any:
     """
     try:
         refs = parse_event(event)
-    except ValueError:  # not an S3 event: the handler says so
+    except (ValueError, LookupError, TypeError, AttributeError):  # the handler will say why
         return event
     identities = {}
     for ref in refs:

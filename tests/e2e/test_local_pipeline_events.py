@@ -88,3 +88,9 @@ def test_an_input_that_never_settled_says_why():
     progress, uploads = _progress()
     (report,) = input_reports(uploads, BUCKET, progress, {}, "interrupted (Ctrl-C)")
     assert (report.outcome, report.error) == ("not_settled", "interrupted (Ctrl-C)")
+
+
+def test_an_event_the_handlers_cannot_read_is_admitted_as_it_came():
+    """Its version cannot be looked up; the handler gets it and says what is wrong."""
+    odd = {"Records": [{"s3": {"object": {"key": "csv/a.csv", "eTag": "e"}}}]}
+    assert admitted(odd, s3=object()) == odd
