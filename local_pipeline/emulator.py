@@ -177,16 +177,27 @@ def with_version_ids(event: Any, s3: Any) -> Any:
 
 
 def _newest_version_with_etag(s3: Any, ref: S3ObjectRef) -> str | None:
-    pages = s3.get_paginator("list_object_versions").paginate(Bucket=ref.bucket, Prefix=ref.key)
-    for page in pages:
-        for version in page.get("Versions", []):  # newest first; the key before longer ones
-            if version["Key"] != ref.key:
-                return None
-            same_size = ref.size is None or version.get("Size") == ref.size
-            if normalise_etag(version.get("ETag")) == ref.etag and same_size:
-                version_id = version.get("VersionId")
-                return None if version_id in (None, "null") else str(version_id)
+    try:  # mostly the key still holds the event's object: one HEAD says its version
+        head = s3.head_object(Bucket=ref.bucket, Key=ref.key)
+        versions = [{**head, "Key": ref.key, "Size": head.get("ContentLength")}]
+    except ClientError:  # deleted since
+        versions = []
+    if not versions or not _holds(versions[0], ref):  # overwritten or deleted since
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=ref.bucket, Prefix=ref.key)
+        # Newest first, and the key itself before the longer keys it prefixes.
+        versions = [v for page in pages for v in page.get("Versions", [])]
+    for version in versions:
+        if version["Key"] != ref.key:
+            return None
+        if _holds(version, ref):
+            version_id = version.get("VersionId")
+            return None if version_id in (None, "null") else str(version_id)
     return None
+
+
+def _holds(version: dict[str, Any], ref: S3ObjectRef) -> bool:
+    same_size = ref.size is None or version.get("Size") == ref.size
+    return same_size and normalise_etag(version.get("ETag")) == ref.etag
 
 
 def other_consumer(sqs: Any, queue_url: str, wait_s: float = 3.0) -> bool:

@@ -7,6 +7,7 @@ collide, and a file planted outside that must stay untouched.
 
 from __future__ import annotations
 
+import html
 import json
 import queue
 import re
@@ -131,6 +132,8 @@ def test_serve_keeps_hostile_and_colliding_keys_inside_out(tmp_path: Path) -> No
         "images/../../../outside/victim.txt",  # the input itself, downloaded beside the page
         "images/holiday",
         "images/holiday/beach.jpg",
+        "images/nul\x00.png",  # no file name holds NUL
+        "images/" + "long" * 70 + ".png",  # a segment over 255 bytes
     ]
     process, lines = _serve(out)
     seen: list[str] = []
@@ -156,7 +159,7 @@ def test_serve_keeps_hostile_and_colliding_keys_inside_out(tmp_path: Path) -> No
         manifests[json.loads(path.read_text())["source"]["key"]] = path
     for key in keys:
         assert key in manifests, (key, sorted(manifests))  # every output came down, inside out
-        assert f"<code>{key}</code>" in page  # each card names its real key
+        assert f"<code>{html.escape(key)}</code>" in page  # each card names its real key
     # Every input came down too: each key a file of its own, the colliding pair included.
     folders = (out / "upload", out / RENAMED_FOLDER / "upload")
     originals = [p.read_bytes() for folder in folders for p in folder.rglob("*") if p.is_file()]

@@ -6,14 +6,22 @@ re-upload of identical bytes looked like a duplicate of the first upload and was
 
 from __future__ import annotations
 
+import io
 import json
+import signal
 from pathlib import Path
+
+from PIL import Image
 
 from local_pipeline.cli import main
 from tests.e2e.inputs import mixed_csv, transparent_png
+from tests.e2e.test_local_pipeline_paths import _serve
+from tests.e2e.test_local_pipeline_serve import _wait_for
 from tests.emulator import client
 
 UPLOAD_BUCKET = "local-upload-123456789012-us-east-1"
+PROCESSED_BUCKET = "local-processed-123456789012-us-east-1"
+OUTCOMES = {"results", "skipped_stale", "skipped_duplicate"}
 
 
 def _run(endpoint: str, inputs: Path, out: Path) -> dict[str, dict]:
@@ -43,3 +51,34 @@ def test_identical_bytes_uploaded_after_a_delete_are_processed(
         source = json.loads(Path(marker).read_text())["source"]
         current = s3.head_object(Bucket=UPLOAD_BUCKET, Key=key)["VersionId"]
         assert (source["key"], source["version_id"]) == (key, current)
+
+
+def test_quick_overwrites_end_with_the_current_uploads_results(tmp_path: Path) -> None:
+    """Events read after their key was overwritten name their own version (found among the
+    key's versions), so each older one is skipped as stale and the current one stands."""
+    process, lines = _serve(tmp_path / "out")
+    seen: list[str] = []
+    bodies = [_png(shade) for shade in range(6)] + [_png(0)]  # the last: the first's bytes
+    try:
+        endpoint = _wait_for(lines, r"http://127\.0\.0\.1:\d+", seen)
+        _wait_for(lines, r"Handler logs follow", seen)
+        s3 = client("s3", endpoint)
+        for body in bodies:
+            s3.put_object(Bucket=UPLOAD_BUCKET, Key="images/x.png", Body=body)
+        outcomes = [
+            _wait_for(lines, r">> ImageProcessorFunction images/x\.png: \w+", seen).split()[-1]
+            for _ in bodies
+        ]
+        manifest = s3.get_object(Bucket=PROCESSED_BUCKET, Key="x.png/manifest.json")
+        current = s3.head_object(Bucket=UPLOAD_BUCKET, Key="images/x.png")["VersionId"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert outcomes.count("results") >= 1 and set(outcomes) <= OUTCOMES, outcomes
+    assert json.loads(manifest["Body"].read())["source"]["version_id"] == current
+
+
+def _png(shade: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (40 * shade, 0, 0)).save(out, "PNG")
+    return out.getvalue()
