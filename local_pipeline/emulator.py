@@ -179,20 +179,24 @@ def with_version_ids(event: Any, s3: Any) -> Any:
 def _newest_version_with_etag(s3: Any, ref: S3ObjectRef) -> str | None:
     try:  # mostly the key still holds the event's object: one HEAD says its version
         head = s3.head_object(Bucket=ref.bucket, Key=ref.key)
-        versions = [{**head, "Key": ref.key, "Size": head.get("ContentLength")}]
-    except ClientError:  # deleted since
-        versions = []
-    if not versions or not _holds(versions[0], ref):  # overwritten or deleted since
-        pages = s3.get_paginator("list_object_versions").paginate(Bucket=ref.bucket, Prefix=ref.key)
+        if _holds({**head, "Size": head.get("ContentLength")}, ref):
+            return _version_id(head)
+    except ClientError:
+        pass  # deleted since: its version may still be listed
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=ref.bucket, Prefix=ref.key)
+    for page in pages:
         # Newest first, and the key itself before the longer keys it prefixes.
-        versions = [v for page in pages for v in page.get("Versions", [])]
-    for version in versions:
-        if version["Key"] != ref.key:
-            return None
-        if _holds(version, ref):
-            version_id = version.get("VersionId")
-            return None if version_id in (None, "null") else str(version_id)
+        for version in page.get("Versions", []):
+            if version["Key"] != ref.key:
+                return None
+            if _holds(version, ref):
+                return _version_id(version)
     return None
+
+
+def _version_id(found: dict[str, Any]) -> str | None:
+    version_id = found.get("VersionId")
+    return None if version_id in (None, "null") else str(version_id)
 
 
 def _holds(version: dict[str, Any], ref: S3ObjectRef) -> bool:

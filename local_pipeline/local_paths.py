@@ -106,6 +106,6 @@ class LocalPaths:
         base = self.root / RENAMED_FOLDER / folder
         for length in range(DIGEST_CHARS, len(digest) + 1):  # longer only on a clash
             path = base / digest[:length] / _safe_name(key)
-            if path not in self._files and self._free(path):
+            if self._free(path):
                 return path
         raise RuntimeError(f"no free local name for s3 key {key!r}")  # 2**-80: not in practice
