@@ -25,20 +25,20 @@ from tests.e2e.inputs import transparent_png
 from tests.e2e.test_local_pipeline_serve import UPLOAD_BUCKET, _wait_for
 from tests.emulator import client
 
-HOSTILE_KEYS = [
-    "images/../../../outside/victim.txt",
-    "images//etc/passwd",
-    "/images/absolute",
-    "images/./x.png",
-    "images/trailing/",
-    "images/a\x00b.png",
-    "images/" + "a" * 300 + ".png",
-    "..",
-    "",
-]
+HOSTILE_KEYS = {
+    "dot-dot": "images/../../../outside/victim.txt",
+    "empty-segment": "images//etc/passwd",
+    "absolute": "/images/absolute",
+    "dot": "images/./x.png",
+    "trailing-slash": "images/trailing/",
+    "nul": "images/a\x00b.png",
+    "overlong-segment": "images/" + "a" * 300 + ".png",
+    "only-dot-dot": "..",
+    "empty": "",
+}
 
 
-@pytest.mark.parametrize("key", HOSTILE_KEYS, ids=repr)
+@pytest.mark.parametrize("key", HOSTILE_KEYS.values(), ids=HOSTILE_KEYS.keys())
 def test_a_key_that_is_no_safe_path_gets_a_name_inside_out(tmp_path: Path, key: str) -> None:
     out = tmp_path / "out"
     path = LocalPaths(out).path("upload", key)
