@@ -183,10 +183,12 @@ def _invoke(
     return InvocationResult(request_id, ok, payload, duration_ms)
 
 
-# Max Memory Used, as Lambda reports it: the peak of the sandbox during this invocation,
-# counting what was already resident when it began (the runtime, the imports, what earlier
-# invocations kept). Not ru_maxrss: Linux carries the spawning parent's peak across exec
-# into it, so a worker spawned by a 600 MB runner reported 600 MB for a 74-byte PNG.
+# Max Memory Used: the worker's peak during this invocation, counting what was already
+# resident when it began (the runtime, the imports, what earlier invocations kept), so that
+# each REPORT line tells what its input cost. (Lambda's figure for a warm sandbox may keep
+# an earlier invocation's peak; AWS does not say.) Not ru_maxrss: Linux carries the
+# spawning parent's peak across exec, so a worker spawned by a 600 MB runner reported
+# 600 MB for a 74-byte PNG.
 def _reset_peak_memory() -> None:
     """Start this invocation's peak at the memory resident now. Where Linux's
     /proc/self/clear_refs is not there, the figure is the process's peak so far."""
