@@ -41,6 +41,7 @@ class Utf8Feed(io.RawIOBase):
         blank_lines: BlankLines | None = None,
         scan_from: int = 0,
         long_fields: LongFields | None = None,
+        skipped_bytes: int = 0,
     ) -> None:
         self.blank_lines = blank_lines
         self.long_fields = long_fields
@@ -61,7 +62,8 @@ class Utf8Feed(io.RawIOBase):
         self._rest = rest
         self._decoder = codecs.getincrementaldecoder(enc.codec)("replace") if enc.codec else None
         self._carry = b""
-        self.input_bytes = enc.skip
+        # Blank lines before the table, dropped before the sample was taken, were read too.
+        self.input_bytes = enc.skip + skipped_bytes
         self.output_bytes = 0
         self.nul_bytes = 0
         self.invalid_utf8 = 0

@@ -35,7 +35,7 @@ from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejected
 from csv_feed import Utf8Feed, scan_offset
 from csv_long_fields import LongFields
-from csv_source import GZIP_ERRORS, open_source, read_sample
+from csv_source import GZIP_ERRORS, open_source, read_sample, skip_blank_lines
 
 __all__ = [
     "REASONS",
@@ -130,10 +130,21 @@ def summarize(
     limits = limits or CsvLimits()
     src = open_source(stream)
     try:
-        sample, at_eof = read_sample(src.stream)
+        # Blank lines before the table are dropped as they are read, never held: the
+        # sample starts at the table whatever their length.
+        blank_prefix = skip_blank_lines(src.stream, limits.max_bytes)
+        sample, at_eof = read_sample(blank_prefix.stream)
     except GZIP_ERRORS as exc:
         raise CsvRejected("corrupt_gzip", f"gzip stream is corrupt: {exc}") from exc
+    if blank_prefix.at_limit:
+        if limits.over_max_bytes == "reject":
+            raise CsvRejected(
+                "too_large", f"the CSV holds more than {limits.max_bytes} bytes of blank lines"
+            )
+        raise CsvRejected("empty", f"the first {limits.max_bytes} bytes hold only blank lines")
     if not sample:
+        if blank_prefix.nbytes:
+            raise CsvRejected("empty", "the object holds only whitespace")
         raise CsvRejected("empty", "the object decompresses to 0 bytes")
     enc = detect_encoding(sample, at_eof)
     text = decode_sample(sample, enc, at_eof)
@@ -163,15 +174,16 @@ def summarize(
     )
     feed = Utf8Feed(
         sample,
-        src.stream,
+        blank_prefix.stream,
         enc,
         limits.max_bytes,
         dialect.quotechar,
         blank_lines=blank,
         scan_from=offset[0] if offset is not None else 0,
         long_fields=long_fields,
+        skipped_bytes=blank_prefix.nbytes,
     )
-    run = _Run(dialect, limits, feed, time_left)
+    run = _Run(dialect, limits, feed, time_left, lines_before=blank_prefix.lines)
     summary = run.execute()
     if feed.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
@@ -286,6 +298,7 @@ class _Run:
         limits: CsvLimits,
         feed: Utf8Feed,
         time_left: Callable[[], float] | None = None,
+        lines_before: int = 0,
     ) -> None:
         self.d = dialect
         self.limits = limits
@@ -320,7 +333,9 @@ class _Run:
             for i in range(ncols)
         ]
         self.records_done = dialect.skip_lines
-        self.extra = 0
+        # Line breaks not seen by pyarrow, before the current batch: blank lines dropped
+        # before the sample, then line breaks inside quoted values.
+        self.extra = lines_before
         # record number, fields, line breaks inside, blank lines it stands for
         self.pending: deque[tuple[int, int, int, int]] = deque()
         self.rows = 0
