@@ -306,11 +306,18 @@ class _Run:
         self.time_left = time_left
         ncols = len(dialect.names)
         self.ncols = ncols
+        # Each column's share of the budget bounds all it keeps: exact values, sample,
+        # sketches. Past ~1,500 columns, the sketches shrink with it (below their full size
+        # a wide file's columns would together outgrow the function's memory).
         per_col = limits.memory_budget_bytes // max(1, ncols)
         cap = max(100, min(limits.distinct_cap, per_col // 2 // 16))
         sample = max(256, min(limits.quantile_sample, per_col // 2 // 16))
         self.effective_distinct_cap = cap
         self.effective_sample = sample
+        # A quarter for the HyperLogLog's one-byte registers (16 KiB at most, 1 KiB at least).
+        hll_precision = min(14, max(10, (per_col // 4).bit_length() - 1))
+        # A quarter for the heavy hitters: per key, two labels of up to ~250 bytes.
+        heavy_capacity = min(256, max(16, per_col // 4 // 512))
         nulls = [t for t in limits.null_tokens]
         null_set = pa.array(nulls, pa.string())
         null_token_bytes = longest_bytes(null_set)
@@ -324,11 +331,13 @@ class _Run:
                 whitespace_is_null=limits.whitespace_is_null,
                 distinct_cap=cap,
                 # The floor keeps a few exact values per column when there are thousands.
-                distinct_bytes=max(64 << 10, per_col // 2),
+                distinct_bytes=max(4 << 10, per_col // 2),
                 sample_size=sample,
                 max_examples=limits.max_examples,
                 top_k=limits.top_k,
                 value_chars=limits.max_value_chars,
+                hll_precision=hll_precision,
+                heavy_capacity=heavy_capacity,
             )
             for i in range(ncols)
         ]
