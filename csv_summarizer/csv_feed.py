@@ -178,7 +178,9 @@ class Utf8Feed(io.RawIOBase):
 
     def _read(self, n: int) -> bytes:
         while len(self._buf) < n and not self.eof:
-            data = self._pull(max(n, 1 << 16))
+            # Only what is missing: folding and cutting hold some back, and a second full
+            # read would leave a block-sized remainder to copy at every read.
+            data = self._pull(max(n - len(self._buf), 1 << 16))
             if not data:
                 self.eof = True
                 out = self._convert(b"", True) if self._decoder or self._carry else b""
