@@ -57,7 +57,10 @@ class LongFields:
         self._body = re.compile(rb"[^%b]*+(?:%b%b[^%b]*+)*+" % (qe, qe, qe, qe))
         self.token = ("~long-" + secrets.token_hex(8) + "~").encode()
         self.cuts = 0  # stand-ins passed on
-        self._held = b""  # starts at a field boundary; not passed on yet
+        # Not passed on yet, from a field boundary: pieces, joined when they are searched.
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+        self._walked = 0  # bytes held when the field they start with was last walked
         self._skipped: _Skipped | None = None
 
     def scan(self, data: bytes, final: bool = False) -> bytes:
@@ -72,19 +75,26 @@ class LongFields:
                 return b"".join(out)
             out.append(self._stand_in())
             data = data[end:]
-        buf = self._held + data if self._held else data
-        self._held = b""
+        if self._walked and not final and self._held_bytes + len(data) < 2 * self._walked:
+            # Walked already with half as much held: wait for more, rather than walk (and
+            # join) a long quoted value again at every read, quadratic in its length.
+            self._held.append(data)
+            self._held_bytes += len(data)
+            return b""
+        buf = b"".join([*self._held, data])
+        self._held, self._held_bytes = [], 0
         n, limit = len(buf), self.limit
         lo = 0  # buf[lo] starts a field; everything before it is passed on
         done = 0  # buf[:done] is in ``out``
         while True:
             if n - lo <= limit:
                 # No field in what is left can be longer than the limit.
+                self._walked = 0
                 if not final:
                     last = self._proven_end(buf, lo, n)
                     if last >= 0:
                         lo = last + 1
-                    self._held = buf[lo:]
+                    self._hold(buf[lo:])
                     n = lo
                 break
             last = self._proven_end(buf, lo, lo + limit + 1)
@@ -92,11 +102,12 @@ class LongFields:
                 lo = last + 1  # every field before it is at most ``limit`` bytes
                 continue
             what, at = self._walk(buf, lo)
+            self._walked = n - at if what == "more" else 0
             if what == "boundary":
                 lo = at
             elif what == "more":
                 if not final:
-                    self._held = buf[at:]
+                    self._hold(buf[at:])
                     n = at
                 break
             else:  # "long": the field at ``at`` is over the limit
@@ -115,6 +126,10 @@ class LongFields:
                 done = lo = end
         out.append(buf[done:n])
         return b"".join(out)
+
+    def _hold(self, rest: bytes) -> None:
+        if rest:
+            self._held, self._held_bytes = [rest], len(rest)
 
     def _proven_end(self, buf: bytes, lo: int, hi: int) -> int:
         """The last byte in ``buf[lo:hi]`` that certainly ends a field, or -1 if none is

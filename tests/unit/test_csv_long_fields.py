@@ -94,6 +94,28 @@ def test_a_long_field_is_dropped_as_it_streams_by():
     assert set(out[1:-1]) == {b""}
 
 
+def test_a_long_quoted_value_in_short_reads_is_walked_a_few_times_not_at_every_read():
+    # 2 MiB of doubled quotes (a 1 MiB + 1 value) read 4 KiB at a time, as S3 may hand it
+    # over: walking it again at every read took seconds; the bound is on the walks, not time.
+    from csv_long_fields import LongFields
+
+    fields = LongFields(",", '"', limit=1 << 20)
+    walks = 0
+    walk = fields._walk
+
+    def counted(buf: bytes, lo: int) -> tuple[str, int]:
+        nonlocal walks
+        walks += 1
+        return walk(buf, lo)
+
+    fields._walk = counted  # type: ignore[method-assign]
+    data = b"1," + b'"' + b'""' * ((1 << 20) + 1) + b'"' + b"\n2,3\n"
+    out = [fields.scan(data[i : i + 4096]) for i in range(0, len(data), 4096)]
+    out.append(fields.scan(b"", final=True))
+    assert b"".join(out) == b"1," + fields.token + b"%d:0\n2,3\n" % ((1 << 20) + 1)
+    assert walks <= 4
+
+
 CHILD = """
 import io, sys
 sys.path[:0] = sys.argv[1:3]
