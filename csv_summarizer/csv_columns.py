@@ -9,6 +9,7 @@ the final type is chosen from whole-file counts and its statistics need no secon
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -298,6 +299,8 @@ class ColumnState:
         max_examples: int,
         top_k: int,
         value_chars: int,
+        hll_precision: int = 14,
+        heavy_capacity: int = 256,
     ) -> None:
         self.position = position
         self.name = name
@@ -310,6 +313,8 @@ class ColumnState:
         self.distinct_cap = distinct_cap
         self.distinct_bytes = distinct_bytes
         self.max_examples = max_examples
+        self.hll_precision = hll_precision
+        self.heavy_capacity = heavy_capacity
         self.top_k = top_k
         self.value_chars = value_chars
         self.nulls = 0
@@ -648,7 +653,7 @@ class ColumnState:
     def _to_sketch(self, t: pa.Table) -> None:
         self.exact = False
         self._counts = None
-        self.hll = HyperLogLog()
+        self.hll = HyperLogLog(self.hll_precision)
         # Hashing copies its input: a slice at a time keeps that copy small.
         rows = max(1, t.num_rows * HASH_SLICE_BYTES // max(1, t["v"].nbytes))
         hashes = []
@@ -658,7 +663,7 @@ class ColumnState:
             hashes.append(h)
         # Seeding Misra-Gries cuts back to the ``capacity`` largest counts less the next
         # one; the other values would be dropped, and labels need only their first chars.
-        self.heavy = HeavyHitters(label=self._clip)
+        self.heavy = HeavyHitters(self.heavy_capacity, label=self._clip)
         top_n = min(t.num_rows, self.heavy.capacity + 1)
         top = pc.select_k_unstable(t, k=top_n, sort_keys=[("c", "descending")])
         # Cut a few kept values at a time: taking them whole first would copy up to the
@@ -680,6 +685,17 @@ class ColumnState:
         if ordered is values:
             return h
         return pc.take(h, pc.index_in(values, value_set=ordered))
+
+    def kept_bytes(self) -> int:
+        """About what this column keeps from batch to batch: exact values and counts, the
+        quantile sample, the sketches with their labels (Python strings and dict slots)."""
+        kept = self._counts_bytes + self._pending_bytes + self.sample.kept_bytes()
+        if self.hll is not None:
+            kept += self.hll.registers.nbytes
+        if self.heavy is not None:
+            kept += self.heavy.keys.nbytes + self.heavy.counts.nbytes
+            kept += sum(sys.getsizeof(v) + 100 for v in self.heavy.labels.values())
+        return kept
 
     @property
     def _counts_bytes(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from csv_blank_lines import BlankLines
 from csv_encoding import Encoding
+from csv_long_fields import LongFields
 
 # Silence from the consumer that means it waits for data rather than works on it.
 STALL_S = 0.25
@@ -26,7 +27,8 @@ class Utf8Feed(io.RawIOBase):
     passed on (pyarrow would abort the whole read). Other encodings are decoded
     incrementally. Counts NUL bytes; stops at ``max_bytes`` of input and sets ``truncated``.
     With ``blank_lines``, runs of empty lines from output byte ``scan_from`` on (past the
-    header) are replaced with marker lines (see ``BlankLines``).
+    header) are replaced with marker lines (see ``BlankLines``); with ``long_fields``,
+    fields over the size limit are replaced with stand-ins (see ``LongFields``).
     """
 
     def __init__(
@@ -38,8 +40,11 @@ class Utf8Feed(io.RawIOBase):
         quote: str,
         blank_lines: BlankLines | None = None,
         scan_from: int = 0,
+        long_fields: LongFields | None = None,
+        skipped_bytes: int = 0,
     ) -> None:
         self.blank_lines = blank_lines
+        self.long_fields = long_fields
         self._scan_from = scan_from
         self._produced = 0  # converted bytes, before blank-line markers
         self._quote = quote.encode()[0]
@@ -57,7 +62,8 @@ class Utf8Feed(io.RawIOBase):
         self._rest = rest
         self._decoder = codecs.getincrementaldecoder(enc.codec)("replace") if enc.codec else None
         self._carry = b""
-        self.input_bytes = enc.skip
+        # Blank lines before the table, dropped before the sample was taken, were read too.
+        self.input_bytes = enc.skip + skipped_bytes
         self.output_bytes = 0
         self.nul_bytes = 0
         self.invalid_utf8 = 0
@@ -172,7 +178,9 @@ class Utf8Feed(io.RawIOBase):
 
     def _read(self, n: int) -> bytes:
         while len(self._buf) < n and not self.eof:
-            data = self._pull(max(n, 1 << 16))
+            # Only what is missing: folding and cutting hold some back, and a second full
+            # read would leave a block-sized remainder to copy at every read.
+            data = self._pull(max(n - len(self._buf), 1 << 16))
             if not data:
                 self.eof = True
                 out = self._convert(b"", True) if self._decoder or self._carry else b""
@@ -180,35 +188,42 @@ class Utf8Feed(io.RawIOBase):
                     out += self._carry.decode("utf-8", "replace").encode("utf-8")
                     self.invalid_utf8 += 1
                     self._carry = b""
+                out = self._past_header(self._counted(out), final=True)
                 # End the last record: pyarrow cannot skip a header line that has no line
                 # break after it. Never inside an open quote, where it would join the value.
                 last = out[-1:] or self._last
-                if (
-                    last not in (b"", b"\n", b"\r")
-                    and (self.quotes + out.count(self._quote)) % 2 == 0
-                ):
+                if last not in (b"", b"\n", b"\r") and self.quotes % 2 == 0:
                     out += b"\n"
             else:
-                out = self._convert(data, False)
-            if out and self.blank_lines is not None:
-                out = self._blank_runs(out)
+                out = self._past_header(self._counted(self._convert(data, False)), final=False)
             if out:
                 self._last = out[-1:]
-                self.nul_bytes += out.count(0)
-                self.quotes += out.count(self._quote)
                 self._buf += out
         out, self._buf = self._buf[:n], self._buf[n:]
         self.output_bytes += len(out)
         return out
 
-    def _blank_runs(self, out: bytes) -> bytes:
-        assert self.blank_lines is not None
+    def _counted(self, out: bytes) -> bytes:
+        """Quotes and NUL bytes counted as read, before long fields are cut out."""
+        self.nul_bytes += out.count(0)
+        self.quotes += out.count(self._quote)
+        return out
+
+    def _past_header(self, out: bytes, final: bool) -> bytes:
+        """Blank-line runs folded and long fields cut, in what comes after the header."""
+        if self.blank_lines is None and self.long_fields is None:
+            return out
         start = self._produced
         self._produced += len(out)
-        if self._produced <= self._scan_from:
+        if self._produced <= self._scan_from and not final:
             return out
-        cut = max(0, self._scan_from - start)
-        return out[:cut] + self.blank_lines.scan(out[cut:])
+        cut = min(len(out), max(0, self._scan_from - start))
+        body = out[cut:]
+        if body and self.blank_lines is not None:
+            body = self.blank_lines.scan(body)
+        if self.long_fields is not None:
+            body = self.long_fields.scan(body, final)
+        return out[:cut] + body
 
     def readinto(self, b: Any) -> int:
         data = self.read(len(b))

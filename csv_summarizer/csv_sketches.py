@@ -182,7 +182,9 @@ class HeavyHitters:
             labels = hit_values.to_pylist()
             for h, label in zip(found, labels, strict=True):
                 self.labels.setdefault(h, label)
-        if len(self.labels) > 4 * self.capacity:
+        # Labels of keys dropped since are kept a while (they may come back), to a bound:
+        # with thousands of columns, their strings are most of what a column holds.
+        if len(self.labels) > 2 * self.capacity:
             live = set(k.to_pylist())
             self.labels = {h: v for h, v in self.labels.items() if h in live}
 
@@ -242,6 +244,10 @@ class QuantileSample:
             v, k = pc.take(v, idx), pc.take(k, idx)
             self.threshold = pc.max(k).as_py()
         self.values, self.keys = v, k
+
+    def kept_bytes(self) -> int:
+        arrays = [self.values, self.keys, *self._pending_v, *self._pending_k]
+        return sum(a.nbytes for a in arrays)
 
     @property
     def exact(self) -> bool:

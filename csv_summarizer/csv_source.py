@@ -100,6 +100,63 @@ def open_source(stream: BinaryIO) -> Source:
 
 GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
+_BLANK = b" \t\r\n"
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class BlankPrefix:
+    """The blank lines before the table, read and dropped; ``stream`` goes on after them."""
+
+    stream: BinaryIO
+    lines: int  # line breaks dropped (\r\n is one)
+    nbytes: int  # bytes dropped
+    at_limit: bool  # stopped at ``limit`` bytes, all of them blank
+
+
+def _breaks(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def skip_blank_lines(stream: BinaryIO, limit: int | None = None) -> BlankPrefix:
+    """Drop whole lines of spaces and tabs, or of nothing, from the start of ``stream``,
+    a read at a time: the sample then starts at the table, however many there are.
+
+    A UTF-8 BOM stays in front; text that looks like UTF-16 (a BOM, or a NUL as its first
+    other byte) is left whole, since its line breaks are two bytes. Stops once ``limit``
+    bytes were dropped.
+    """
+    head = _read_full(stream, SNIFF_BYTES)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return BlankPrefix(_Prefixed(head, stream), 0, 0, False)  # type: ignore[arg-type]
+    bom = _UTF8_BOM if head.startswith(_UTF8_BOM) else b""
+    data, lines, nbytes = head[len(bom) :], 0, 0
+    while True:
+        rest = data.lstrip(_BLANK)
+        if rest:  # the table starts in ``data``: drop the whole lines before it
+            first = len(data) - len(rest)
+            line_start = max(data.rfind(b"\n", 0, first), data.rfind(b"\r", 0, first)) + 1
+            cut = 0 if rest[0] == 0 else line_start
+            break
+        more = _read_full(stream, SNIFF_BYTES)
+        if not more:
+            cut = len(data)  # nothing but blank lines
+            break
+        # Keep the unfinished last line (the first line's indent, maybe), or a last \r
+        # that a \n may follow; of a line of spaces longer than a read, only its end.
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        if cut == len(data) and data.endswith(b"\r"):
+            cut -= 1
+        cut = max(cut, len(data) - SNIFF_BYTES)
+        lines += _breaks(data[:cut])
+        nbytes += cut
+        data = data[cut:] + more
+        if limit is not None and nbytes >= limit:
+            return BlankPrefix(_Prefixed(data, stream), lines, nbytes, True)  # type: ignore[arg-type]
+    lines += _breaks(data[:cut])
+    nbytes += cut
+    return BlankPrefix(_Prefixed(bom + data[cut:], stream), lines, nbytes, False)  # type: ignore[arg-type]
+
 
 def read_sample(
     stream: BinaryIO, first_record_max_bytes: int = FIRST_RECORD_MAX_BYTES

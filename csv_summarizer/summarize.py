@@ -16,6 +16,7 @@ every other problem is reported inside the summary under ``issues``.
 from __future__ import annotations
 
 import bisect
+import csv
 import itertools
 import time
 from collections import deque
@@ -33,7 +34,8 @@ from csv_dialect import Dialect, sniff_dialect
 from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejected
 from csv_feed import Utf8Feed, scan_offset
-from csv_source import GZIP_ERRORS, open_source, read_sample
+from csv_long_fields import LongFields
+from csv_source import GZIP_ERRORS, open_source, read_sample, skip_blank_lines
 
 __all__ = [
     "REASONS",
@@ -128,10 +130,21 @@ def summarize(
     limits = limits or CsvLimits()
     src = open_source(stream)
     try:
-        sample, at_eof = read_sample(src.stream)
+        # Blank lines before the table are dropped as they are read, never held: the
+        # sample starts at the table whatever their length.
+        blank_prefix = skip_blank_lines(src.stream, limits.max_bytes)
+        sample, at_eof = read_sample(blank_prefix.stream)
     except GZIP_ERRORS as exc:
         raise CsvRejected("corrupt_gzip", f"gzip stream is corrupt: {exc}") from exc
+    if blank_prefix.at_limit:
+        if limits.over_max_bytes == "reject":
+            raise CsvRejected(
+                "too_large", f"the CSV holds more than {limits.max_bytes} bytes of blank lines"
+            )
+        raise CsvRejected("empty", f"the first {limits.max_bytes} bytes hold only blank lines")
     if not sample:
+        if blank_prefix.nbytes:
+            raise CsvRejected("empty", "the object holds only whitespace")
         raise CsvRejected("empty", "the object decompresses to 0 bytes")
     enc = detect_encoding(sample, at_eof)
     text = decode_sample(sample, enc, at_eof)
@@ -152,16 +165,25 @@ def summarize(
         blank = BlankLines(dialect.delimiter, dialect.quotechar)
         if offset[1]:
             blank.cr = "keep"
+    # Fields over the limit are cut out as they stream by: pyarrow would stop at one longer
+    # than its block, and hold it whole.
+    long_fields = (
+        LongFields(dialect.delimiter, dialect.quotechar, limits.max_field_bytes)
+        if offset is not None
+        else None
+    )
     feed = Utf8Feed(
         sample,
-        src.stream,
+        blank_prefix.stream,
         enc,
         limits.max_bytes,
         dialect.quotechar,
         blank_lines=blank,
         scan_from=offset[0] if offset is not None else 0,
+        long_fields=long_fields,
+        skipped_bytes=blank_prefix.nbytes,
     )
-    run = _Run(dialect, limits, feed, time_left)
+    run = _Run(dialect, limits, feed, time_left, lines_before=blank_prefix.lines)
     summary = run.execute()
     if feed.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
@@ -235,6 +257,12 @@ class _BatchLines:
         return number + self.extra0 + self._before(valid_before) + self._breaks_before[count]
 
 
+def _stand_in(value: str, token: str) -> tuple[int, int]:
+    """(bytes, line breaks) of the long field a stand-in replaced (see LongFields)."""
+    nbytes, nbreaks = value[len(token) :].split(":")
+    return int(nbytes), int(nbreaks)
+
+
 def _line_breaks_in(col: pa.Array) -> bool:
     bufs = col.buffers()
     if len(bufs) < 3 or bufs[2] is None or len(col) == 0:
@@ -270,6 +298,7 @@ class _Run:
         limits: CsvLimits,
         feed: Utf8Feed,
         time_left: Callable[[], float] | None = None,
+        lines_before: int = 0,
     ) -> None:
         self.d = dialect
         self.limits = limits
@@ -277,11 +306,18 @@ class _Run:
         self.time_left = time_left
         ncols = len(dialect.names)
         self.ncols = ncols
+        # Each column's share of the budget bounds all it keeps: exact values, sample,
+        # sketches. Past ~1,500 columns, the sketches shrink with it (below their full size
+        # a wide file's columns would together outgrow the function's memory).
         per_col = limits.memory_budget_bytes // max(1, ncols)
         cap = max(100, min(limits.distinct_cap, per_col // 2 // 16))
         sample = max(256, min(limits.quantile_sample, per_col // 2 // 16))
         self.effective_distinct_cap = cap
         self.effective_sample = sample
+        # A quarter for the HyperLogLog's one-byte registers (16 KiB at most, 1 KiB at least).
+        hll_precision = min(14, max(10, (per_col // 4).bit_length() - 1))
+        # A quarter for the heavy hitters: per key, two labels of up to ~250 bytes.
+        heavy_capacity = min(256, max(16, per_col // 4 // 512))
         nulls = [t for t in limits.null_tokens]
         null_set = pa.array(nulls, pa.string())
         null_token_bytes = longest_bytes(null_set)
@@ -295,16 +331,20 @@ class _Run:
                 whitespace_is_null=limits.whitespace_is_null,
                 distinct_cap=cap,
                 # The floor keeps a few exact values per column when there are thousands.
-                distinct_bytes=max(64 << 10, per_col // 2),
+                distinct_bytes=max(4 << 10, per_col // 2),
                 sample_size=sample,
                 max_examples=limits.max_examples,
                 top_k=limits.top_k,
                 value_chars=limits.max_value_chars,
+                hll_precision=hll_precision,
+                heavy_capacity=heavy_capacity,
             )
             for i in range(ncols)
         ]
         self.records_done = dialect.skip_lines
-        self.extra = 0
+        # Line breaks not seen by pyarrow, before the current batch: blank lines dropped
+        # before the sample, then line breaks inside quoted values.
+        self.extra = lines_before
         # record number, fields, line breaks inside, blank lines it stands for
         self.pending: deque[tuple[int, int, int, int]] = deque()
         self.rows = 0
@@ -313,7 +353,8 @@ class _Run:
         self.ragged = 0
         self.ragged_first: list[dict[str, int]] = []
         self.oversized = 0
-        self.oversized_first: list[dict[str, Any]] = []
+        # ((line, field position), as reported), lowest lines first
+        self.oversized_first: list[tuple[tuple[int, int], dict[str, Any]]] = []
         self.truncated = False
         self.parse_error: str | None = None
         self.unterminated: dict[str, int] | None = None
@@ -322,6 +363,12 @@ class _Run:
         self.last_record_breaks = 0
         blank = feed.blank_lines
         self._marker = blank.marker.decode() if blank is not None else ""
+        long_fields = feed.long_fields
+        self._long_token = long_fields.token.decode() if long_fields is not None else ""
+        self.long_found = 0  # stand-ins for long fields found so far (see LongFields)
+        # record number of a ragged record -> its long fields (field index, bytes)
+        self.pending_long: dict[int, list[tuple[int, int]]] = {}
+        self.batch_long: list[tuple[int, int, int]] = []  # this batch's: row, column, bytes
 
     # pyarrow calls this for every record whose field count differs from the header's.
     def _invalid(self, row: Any) -> str:
@@ -336,8 +383,22 @@ class _Run:
             self.pending.append((number, 0, count - 1, count))
             return "skip"
         breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+        if self._long_token and self._long_token in text:
+            breaks += self._ragged_long(number, text)
         self.pending.append((number, row.actual_columns, breaks, int(not text.strip())))
         return "skip"
+
+    def _ragged_long(self, number: int, text: str) -> int:
+        """Note the long fields of a ragged record; return the line breaks they held."""
+        fields = next(csv.reader([text], delimiter=self.d.delimiter, quotechar=self.d.quotechar))
+        breaks = 0
+        for j, field in enumerate(fields):
+            if field.startswith(self._long_token):
+                nbytes, nbreaks = _stand_in(field, self._long_token)
+                self.pending_long.setdefault(number, []).append((j, nbytes))
+                self.long_found += 1
+                breaks += nbreaks
+        return breaks
 
     def execute(self) -> dict[str, Any]:
         internal = [f"c{i}" for i in range(self.ncols)]
@@ -498,9 +559,17 @@ class _Run:
                 row_breaks = _row_breaks(broken[0])
                 for c in broken[1:]:
                     row_breaks = pc.add(row_breaks, _row_breaks(c))
+        self.batch_long = []
+        # Stand-ins are looked for only while some that were passed on are not found yet.
+        long_fields = self.feed.long_fields
+        if cols and long_fields is not None and long_fields.cuts > self.long_found:
+            row_breaks = self._find_long(cols, row_breaks)
         lines = _BatchLines(base, self.extra, [(num, br) for num, _, br, _ in invalid], row_breaks)
         for num, fields, _, blank in invalid:
-            self._record_invalid(lines.invalid_line(num), fields, blank)
+            line = lines.invalid_line(num)
+            self._record_invalid(line, fields, blank)
+            for j, nbytes in self.pending_long.pop(num, ()):
+                self._record_oversized(line, j, nbytes)
         total_breaks = sum(br for _, _, br, _ in invalid)
         if row_breaks is not None:
             total_breaks += pc.sum(row_breaks).as_py() or 0
@@ -512,6 +581,46 @@ class _Run:
             self.last_record_breaks = 0 if invalid[-1][3] else invalid[-1][2]
         self.extra += total_breaks
         return lines
+
+    def _find_long(self, cols: list[pa.Array], row_breaks: pa.Array | None) -> pa.Array | None:
+        """Find this batch's stand-ins for long fields (into ``batch_long``); return the row
+        line breaks with theirs added back."""
+        token = self._long_token
+        shortest = len(token.encode())
+        extra: dict[int, int] = {}
+        for j, c in enumerate(cols):
+            if _data_bytes(c) < shortest:
+                continue
+            hit = pc.starts_with(c, token)
+            if not pc.any(hit).as_py():
+                continue
+            rows = pc.indices_nonzero(hit)
+            for i, value in zip(rows.to_pylist(), c.take(rows).to_pylist(), strict=True):
+                nbytes, nbreaks = _stand_in(value, token)
+                self.batch_long.append((i, j, nbytes))
+                self.long_found += 1
+                if nbreaks:
+                    extra[i] = extra.get(i, 0) + nbreaks
+        self.batch_long.sort()
+        if not extra:
+            return row_breaks
+        n = len(cols[0])
+        added = pa.array([extra.get(i, 0) for i in range(n)], pa.int64())
+        if row_breaks is None:
+            return added
+        return pc.add(pc.cast(row_breaks, pa.int64()), added)
+
+    def _record_oversized(self, line: int, j: int, nbytes: int) -> None:
+        """A field over the limit, the ``j``-th of its record (from 0), as it was read."""
+        self.oversized += 1
+        self.truncated = True
+        first = self.oversized_first
+        if len(first) == self.limits.max_examples and (line, j) >= first[-1][0]:
+            return
+        # Ragged records are placed before the rows of their batch: keep the lowest lines.
+        name = self.d.names[j] if j < self.ncols else f"column_{j + 1}"
+        bisect.insort(first, ((line, j), {"line": line, "column": name, "bytes": nbytes}))
+        del first[self.limits.max_examples :]
 
     def _row_filter(self, cols: list[pa.Array], lines: _BatchLines) -> pa.Array | None:
         """Drop blank rows (every field empty) and rows with an oversized field."""
@@ -538,6 +647,14 @@ class _Run:
                     self.blank_first = sorted(self.blank_first + first)[: self.limits.max_examples]
                 drop = empty
         self.rows += n - (pc.sum(drop).as_py() if drop is not None else 0)
+        if self.batch_long:
+            # A row with a long field is left out of the statistics, as one over the limit
+            # that pyarrow read whole (below): counted in rows, never in a column.
+            rows = [i for i, _, _ in self.batch_long]
+            for (_, j, nbytes), line in zip(self.batch_long, lines.lines(rows), strict=True):
+                self._record_oversized(line, j, nbytes)
+            marked = pc.is_in(pa.array(range(n), pa.int64()), value_set=pa.array(rows, pa.int64()))
+            drop = marked if drop is None else pc.or_(drop, marked)
         limit = self.limits.max_field_bytes
         for j, c in enumerate(cols):
             if _data_bytes(c) <= limit:
@@ -545,15 +662,10 @@ class _Run:
             lens = pc.binary_length(c)
             if pc.max(lens).as_py() > limit:
                 big = pc.greater(lens, limit)
-                nbig = pc.sum(big).as_py()
-                self.oversized += nbig
-                self.truncated = True
                 idx = pc.indices_nonzero(big)[: self.limits.max_examples].to_pylist()
+                self.oversized += pc.sum(big).as_py() - len(idx)
                 for i, line in zip(idx, lines.lines(idx), strict=True):
-                    if len(self.oversized_first) < self.limits.max_examples:
-                        self.oversized_first.append(
-                            {"line": line, "column": self.d.names[j], "bytes": lens[i].as_py()}
-                        )
+                    self._record_oversized(line, j, lens[i].as_py())
                 drop = big if drop is None else pc.or_(drop, big)
         return None if drop is None else pc.invert(drop)
 
@@ -573,7 +685,7 @@ class _Run:
             "field_too_large": {
                 "count": self.oversized,
                 "limit_bytes": lim.max_field_bytes,
-                "first": self.oversized_first,
+                "first": [shown for _, shown in self.oversized_first],
             },
             "undecodable_bytes": {
                 "count": self.feed.invalid_utf8,
