@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from csv_blank_lines import BlankLines
 from csv_encoding import Encoding
 from csv_long_fields import LongFields
+from csv_long_records import LongRecords
 
 # Silence from the consumer that means it waits for data rather than works on it.
 STALL_S = 0.25
@@ -42,9 +43,11 @@ class Utf8Feed(io.RawIOBase):
         scan_from: int = 0,
         long_fields: LongFields | None = None,
         skipped_bytes: int = 0,
+        long_records: LongRecords | None = None,
     ) -> None:
         self.blank_lines = blank_lines
         self.long_fields = long_fields
+        self.long_records = long_records
         self._scan_from = scan_from
         self._produced = 0  # converted bytes, before blank-line markers
         self._quote = quote.encode()[0]
@@ -210,8 +213,8 @@ class Utf8Feed(io.RawIOBase):
         return out
 
     def _past_header(self, out: bytes, final: bool) -> bytes:
-        """Blank-line runs folded and long fields cut, in what comes after the header."""
-        if self.blank_lines is None and self.long_fields is None:
+        """Blank-line runs folded, long fields and records cut, after the header."""
+        if self.blank_lines is None and self.long_fields is None and self.long_records is None:
             return out
         start = self._produced
         self._produced += len(out)
@@ -223,6 +226,8 @@ class Utf8Feed(io.RawIOBase):
             body = self.blank_lines.scan(body)
         if self.long_fields is not None:
             body = self.long_fields.scan(body, final)
+        if self.long_records is not None:
+            body = self.long_records.scan(body, final)
         return out[:cut] + body
 
     def readinto(self, b: Any) -> int:

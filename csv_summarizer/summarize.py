@@ -35,6 +35,7 @@ from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejected
 from csv_feed import Utf8Feed, scan_offset
 from csv_long_fields import LongFields
+from csv_long_records import LongRecords
 from csv_source import GZIP_ERRORS, open_source, read_sample, skip_blank_lines
 
 __all__ = [
@@ -172,6 +173,19 @@ def summarize(
         if offset is not None
         else None
     )
+    # Records longer than pyarrow's block, of fields within the limit, likewise: pyarrow
+    # would stop at the first, and every later row would be lost.
+    long_records = (
+        LongRecords(
+            dialect.delimiter,
+            dialect.quotechar,
+            record_limit(limits),
+            len(dialect.names),
+            long_fields.token if long_fields is not None else b"",
+        )
+        if offset is not None
+        else None
+    )
     feed = Utf8Feed(
         sample,
         blank_prefix.stream,
@@ -182,6 +196,7 @@ def summarize(
         scan_from=offset[0] if offset is not None else 0,
         long_fields=long_fields,
         skipped_bytes=blank_prefix.nbytes,
+        long_records=long_records,
     )
     run = _Run(dialect, limits, feed, time_left, lines_before=blank_prefix.lines)
     summary = run.execute()
@@ -203,6 +218,16 @@ def summarize(
             + " (chosen by elimination, check accented characters)",
         }
     return summary
+
+
+def block_bytes(limits: CsvLimits) -> int:
+    """pyarrow's block: room for a record with a field at the limit, every byte a quote."""
+    return max(limits.block_size, 2 * limits.max_field_bytes + (64 << 10))
+
+
+def record_limit(limits: CsvLimits) -> int:
+    """The longest record pyarrow is given (line break excluded): well within its block."""
+    return block_bytes(limits) - (32 << 10)
 
 
 class _BatchLines:
@@ -368,6 +393,11 @@ class _Run:
         self.long_found = 0  # stand-ins for long fields found so far (see LongFields)
         # record number of a ragged record -> its long fields (field index, bytes)
         self.pending_long: dict[int, list[tuple[int, int]]] = {}
+        long_records = feed.long_records
+        self._record_token = long_records.token.decode() if long_records is not None else ""
+        self.pending_records: dict[int, int] = {}  # record number -> bytes of a long record
+        self.records_too_large = 0
+        self.records_too_large_first: list[dict[str, int]] = []
         self.batch_long: list[tuple[int, int, int]] = []  # this batch's: row, column, bytes
 
     # pyarrow calls this for every record whose field count differs from the header's.
@@ -381,6 +411,12 @@ class _Run:
             # A run of empty lines the feed replaced: one record, ``count`` lines.
             count = int(text[len(self._marker) :].strip())
             self.pending.append((number, 0, count - 1, count))
+            return "skip"
+        if self._record_token and text.startswith(self._record_token):
+            # A record too long for pyarrow the feed replaced: one row, never summarized.
+            nbytes, nbreaks = _stand_in(text.rstrip(self.d.delimiter), self._record_token)
+            self.pending_records[number] = nbytes
+            self.pending.append((number, 0, nbreaks, 0))
             return "skip"
         breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
         if self._long_token and self._long_token in text:
@@ -403,7 +439,7 @@ class _Run:
     def execute(self) -> dict[str, Any]:
         internal = [f"c{i}" for i in range(self.ncols)]
         lim = self.limits
-        block = max(lim.block_size, 2 * lim.max_field_bytes + (64 << 10))
+        block = block_bytes(lim)
         self.block = block
         self.feed.ahead = 3 * block
         reader = None
@@ -562,11 +598,16 @@ class _Run:
         self.batch_long = []
         # Stand-ins are looked for only while some that were passed on are not found yet.
         long_fields = self.feed.long_fields
-        if cols and long_fields is not None and long_fields.cuts > self.long_found:
+        dropped = self.feed.long_records.long_fields_within if self.feed.long_records else 0
+        if cols and long_fields is not None and long_fields.cuts - dropped > self.long_found:
             row_breaks = self._find_long(cols, row_breaks)
         lines = _BatchLines(base, self.extra, [(num, br) for num, _, br, _ in invalid], row_breaks)
         for num, fields, _, blank in invalid:
             line = lines.invalid_line(num)
+            nbytes = self.pending_records.pop(num, None)
+            if nbytes is not None:
+                self._record_too_large(line, nbytes)
+                continue
             self._record_invalid(line, fields, blank)
             for j, nbytes in self.pending_long.pop(num, ()):
                 self._record_oversized(line, j, nbytes)
@@ -609,6 +650,13 @@ class _Run:
         if row_breaks is None:
             return added
         return pc.add(pc.cast(row_breaks, pa.int64()), added)
+
+    def _record_too_large(self, line: int, nbytes: int) -> None:
+        """A record too long for pyarrow's block, cut out: a row of no column."""
+        self.records_too_large += 1
+        self.truncated = True
+        if len(self.records_too_large_first) < self.limits.max_examples:
+            self.records_too_large_first.append({"line": line, "bytes": nbytes})
 
     def _record_oversized(self, line: int, j: int, nbytes: int) -> None:
         """A field over the limit, the ``j``-th of its record (from 0), as it was read."""
@@ -669,6 +717,9 @@ class _Run:
                 drop = big if drop is None else pc.or_(drop, big)
         return None if drop is None else pc.invert(drop)
 
+    def _rows(self) -> int:
+        return self.rows + self.ragged + self.records_too_large
+
     def _result(self) -> dict[str, Any]:
         lim = self.limits
         tol = lim.misfit_tolerance
@@ -692,13 +743,20 @@ class _Run:
                 "first_byte_offset": self.feed.first_invalid_offset,
             },
             "nul_bytes": self.feed.nul_bytes,
-            "header_only": self.rows + self.ragged == 0 and d.header,
+            "header_only": self._rows() == 0 and d.header,
             "parse_error": self.parse_error,
         }
         if d.header and d.header_field_count is not None and d.header_field_count != self.ncols:
             issues["header_field_count"] = {
                 "header_fields": d.header_field_count,
                 "data_fields": self.ncols,
+            }
+        if self.records_too_large:
+            # Only when there is one: every other summary reads exactly as before.
+            issues["record_too_large"] = {
+                "count": self.records_too_large,
+                "limit_bytes": record_limit(lim),
+                "first": self.records_too_large_first,
             }
         misfit_cols = [c["name"] for c in columns if c["misfits"]["count"]]
         issues["columns_with_misfits"] = misfit_cols
@@ -715,7 +773,7 @@ class _Run:
                 "line_terminator": d.line_terminator,
                 "header": d.header,
             },
-            "rows": self.rows + self.ragged,
+            "rows": self._rows(),
             "column_count": self.ncols,
             "bytes": self.feed.input_bytes,
             "compressed_bytes": None,

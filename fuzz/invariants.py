@@ -270,6 +270,7 @@ def check_summary(summary: dict[str, Any], data: bytes, limits: CsvLimits) -> No
     rows, issues, columns = out["rows"], out["issues"], out["columns"]
     ragged = issues["ragged_rows"]["count"]
     oversized = issues["field_too_large"]["count"]
+    long_records = issues.get("record_too_large", {"count": 0, "first": []})["count"]
     _require(out["column_count"] == len(columns) >= 1, "column_count != len(columns)")
     _require([c["position"] for c in columns] == list(range(1, len(columns) + 1)), "positions")
     names = [c["name"] for c in columns]
@@ -280,17 +281,20 @@ def check_summary(summary: dict[str, Any], data: bytes, limits: CsvLimits) -> No
     if out["dialect"]["compression"] is None and limits.max_bytes is None:
         _require(out["bytes"] == len(data), f"bytes {out['bytes']} != input {len(data)}")
     if out["truncated"] is False:
-        _require(oversized == 0 and issues["parse_error"] is None, "truncated flag")
-    for key in ("ragged_rows", "field_too_large"):
-        _require(len(issues[key]["first"]) <= limits.max_examples, f"{key} examples")
+        _require(oversized == long_records == 0 and issues["parse_error"] is None, "truncated flag")
+    for key in ("ragged_rows", "field_too_large", "record_too_large"):
+        if key in issues:
+            _require(len(issues[key]["first"]) <= limits.max_examples, f"{key} examples")
     _require(len(issues["blank_lines"]["first_lines"]) <= limits.max_examples, "blank examples")
     summarized = {c["count"] + c["nulls"] for c in columns}
     _require(len(summarized) == 1, f"columns summarize different row counts: {summarized}")
     (per_column,) = summarized
-    # Ragged rows are counted but not summarized; a row with an oversized field is dropped.
+    # Ragged rows are counted but not summarized; a row with an oversized field is dropped,
+    # and so is an over-long record.
     dropped = rows - ragged - per_column
-    _require(0 <= dropped <= oversized, f"rows {rows} - ragged {ragged} - summarized "
-             f"{per_column} = {dropped}, but only {oversized} oversized fields")  # fmt: skip
+    _require(0 <= dropped <= oversized + long_records, f"rows {rows} - ragged {ragged} - "
+             f"summarized {per_column} = {dropped}, but only {oversized} oversized fields "
+             f"and {long_records} long records")  # fmt: skip
     for c in columns:
         _check_column(c, limits)
 
