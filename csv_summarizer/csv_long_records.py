@@ -59,9 +59,7 @@ class LongRecords:
         self._records = re.compile(rb"(?:" + fields + rb"(?:\r\n|\r|\n))*+")
         self._record = re.compile(fields + rb"(?P<end>\r\n|\r|\n)")
         self._body = re.compile(body)
-        # Outside a quoted value: a quote that opens the next field, or the record's end.
-        self._outside = re.compile(d + q + rb"|[\r\n]")
-        self._delim_last = delimiter.encode()[0]
+        self._delim = delimiter.encode()[0]
         self._field_stand_in = (
             re.compile(re.escape(field_token) + rb"(\d+):(\d+)") if field_token else None
         )
@@ -172,6 +170,7 @@ class LongRecords:
         assert s is not None
         q, n, start, end = self._q, len(data), i, -1
         st = s.state
+        nl = cr = -1  # the next \n and \r at or after i (n: none), found again once passed
         while i < n:
             if st == _QUOTE_PENDING:
                 st, i = (_QUOTED, i + 1) if data[i] == q else (_UNQUOTED, i)
@@ -184,15 +183,25 @@ class LongRecords:
             elif st == _FIELD and data[i] == q:
                 st, i = _QUOTED, i + 1
             else:
-                m = self._outside.search(data, i)
-                if m is None:
-                    st = _FIELD if data[n - 1] == self._delim_last else _UNQUOTED
-                    i = n
-                elif data[m.start()] in (10, 13):
-                    end = m.start()
+                # Outside a quoted value: the record ends at the next line break unless a
+                # quote that opens a field (after a delimiter) comes first. memchr scans:
+                # a regex stopping at every delimiter took seconds over small fields.
+                if nl < i:
+                    nl = data.find(b"\n", i) % (n + 1)
+                if cr < i:
+                    cr = data.find(b"\r", i) % (n + 1)
+                stop = min(nl, cr)
+                k = data.find(self._quote, i, stop)
+                while k >= 0 and not (k > i and data[k - 1] == self._delim):
+                    k = data.find(self._quote, k + 1, stop)  # literal inside an unquoted field
+                if k >= 0:
+                    st, i = _QUOTED, k + 1
+                elif stop < n:
+                    end = stop
                     break
                 else:
-                    st, i = _QUOTED, m.end()
+                    st = _FIELD if data[n - 1] == self._delim else _UNQUOTED
+                    i = n
         s.state = st
         self._count(data, start, n if end < 0 else end)
         return end

@@ -113,3 +113,27 @@ def test_a_long_record_is_dropped_as_it_streams_by():
     stand_in = records.token + b"%d:0" % (2 + (64 << 20) + 1)
     assert b"".join(out) == b"1,2,3\n" + stand_in + b"\n6,7,8\n"
     assert set(out[2:-1]) == {b""} and len(records._held) == 0
+
+
+def test_a_long_record_read_in_reads_of_any_size_ends_where_the_reader_would_end_it():
+    # Quoted values with line breaks (\r\n split across reads too), doubled and literal
+    # quotes, delimiters inside quotes: the stand-in ends at the record's own line break.
+    import random
+
+    from csv_long_records import LongRecords
+
+    fields = ['"a\r\nb, ""c""\nd"', 'x"y', '""', '"e"f', "", "plain", '"\r"'] * 30
+    record = ",".join(fields).encode()
+    breaks = 30 * 3  # \r\n, \n and a lone \r, inside quoted values
+    data = b"1,2\n" + record + b"\r\n3,4\n"
+    rnd = random.Random(5)
+    for _ in range(20):
+        records = LongRecords(",", '"', limit=500, columns=2)
+        out, i = [], 0
+        while i < len(data):
+            step = rnd.choice([1, 2, 3, 17, 200, 4096])
+            out.append(records.scan(data[i : i + step]))
+            i += step
+        out.append(records.scan(b"", final=True))
+        stand_in = records.token + b"%d:%d" % (len(record), breaks)
+        assert b"".join(out) == b"1,2\n" + stand_in + b"\r\n3,4\n"
