@@ -150,18 +150,26 @@ class LongRecords:
         return -1
 
     def _walk(self, buf: bytes, lo: int) -> int:
-        """Records one by one from ``buf[lo]`` (a record start), as pyarrow reads them: the
-        start of the first one longer than the limit, or ``-i - 1`` when none is and
-        ``buf[i]`` starts the record that ``buf`` ends inside."""
-        m = self._records.match(buf, lo)
-        e = m.end() if m is not None else lo
-        if e - lo > self.limit:
-            start = lo
-            for r in self._record.finditer(buf, lo, e):
-                if r.start("end") - start > self.limit:
-                    return start
-                start = r.end()
-        return e if len(buf) - e > self.limit else -e - 1
+        """Records from ``buf[lo]`` (a record start), as pyarrow reads them: the start of
+        the first one longer than the limit, or ``-i - 1`` when none is and ``buf[i]``
+        starts the record that ``buf`` ends inside.
+
+        Whole records are matched a window of the limit (and a line break) at a time: a
+        record that does not end inside the window from its start is longer than the limit.
+        One match per record took seconds where every line ended in an empty quoted value.
+        """
+        n, limit = len(buf), self.limit
+        while n - lo > limit:
+            e = self._records.match(buf, lo, lo + limit + 2).end()  # type: ignore[union-attr]
+            if e == lo:
+                return lo
+            if e - lo > limit:  # only the window's first record can be one byte too long
+                first = self._record.match(buf, lo)
+                assert first is not None
+                if first.start("end") - lo > limit:
+                    return lo
+            lo = e
+        return -self._records.match(buf, lo).end() - 1  # type: ignore[union-attr]
 
     def _drop_through(self, data: bytes, i: int) -> int:
         """Drop the long record's bytes from ``data[i]`` on; return where it ends (its line

@@ -137,3 +137,16 @@ def test_a_long_record_read_in_reads_of_any_size_ends_where_the_reader_would_end
         out.append(records.scan(b"", final=True))
         stand_in = records.token + b"%d:%d" % (len(record), breaks)
         assert b"".join(out) == b"1,2\n" + stand_in + b"\r\n3,4\n"
+
+
+def test_walked_records_at_the_limit_pass_and_one_byte_more_is_cut():
+    # Records ending in an empty quoted value prove no line break: all are walked.
+    from csv_long_records import LongRecords
+
+    at = b"x" * 97 + b',""'  # 100 bytes
+    data = (at + b"\n") * 30 + b"y" + at + b"\r\n" + (at + b"\r\n") * 30
+    records = LongRecords(",", '"', limit=100, columns=2)
+    out = [records.scan(data[i : i + 250]) for i in range(0, len(data), 250)]
+    out.append(records.scan(b"", final=True))
+    stand_in = records.token + b"101:0"
+    assert b"".join(out) == (at + b"\n") * 30 + stand_in + b"\r\n" + (at + b"\r\n") * 30
