@@ -26,6 +26,44 @@ class _Skipped:
         return self.raw - self.quoted - self.closed - self.escaped
 
 
+def proven_end(
+    buf: bytes,
+    lo: int,
+    hi: int,
+    separators: tuple[bytes, ...],
+    quote: bytes,
+    field_ends: frozenset[int],
+) -> int:
+    """The last separator in ``buf[lo:hi]`` that is certainly outside a quoted value, or -1
+    if none is found cheaply. ``buf[lo]`` starts a field; ``field_ends`` are the bytes that
+    end a field (the delimiter and the line breaks).
+
+    A separator is outside a quoted value if no quote comes between ``lo`` and it, or if the
+    last quote run before it is of odd length and follows a byte that ends no field: such a
+    run closes a quoted value (pairs first, then the close) or is literal text inside an
+    unquoted field (a quote opens a value only at the start of a field); after it, the field
+    is unquoted. Shared by ``LongFields`` (fields end at any separator) and
+    ``csv_long_records.LongRecords`` (records end at line breaks only).
+    """
+    q, end = quote[0], hi
+    for _ in range(8):
+        d = max(buf.rfind(separator, lo, end) for separator in separators)
+        if d < 0:
+            return -1
+        k = buf.rfind(quote, lo, d)
+        if k < 0:
+            return d
+        seg = buf[max(lo, k - 63) : k + 1]
+        run = len(seg) - len(seg.rstrip(quote))
+        first = k - run + 1
+        if run == len(seg) and first > lo:
+            return -1  # a run of 64 quotes or more: leave it to the walk
+        if run % 2 and first > lo and buf[first - 1] not in field_ends and buf[first - 1] != q:
+            return d
+        end = first  # try a separator before this run
+    return -1
+
+
 class LongFields:
     """Replaces each field whose value is longer than ``limit`` bytes with a stand-in.
 
@@ -51,6 +89,7 @@ class LongFields:
         self._q = q[0]
         # The bytes that end a field outside a quoted value.
         self._ends = frozenset((d[0], 10, 13))
+        self._separators = (d, b"\n", b"\r")
         self._end = re.compile(b"[" + re.escape(d) + rb"\r\n]")
         # A quoted value from after its opening quote: up to its closing quote (or the end).
         qe = re.escape(q)
@@ -132,36 +171,9 @@ class LongFields:
             self._held, self._held_bytes = [rest], len(rest)
 
     def _proven_end(self, buf: bytes, lo: int, hi: int) -> int:
-        """The last byte in ``buf[lo:hi]`` that certainly ends a field, or -1 if none is
-        found cheaply. ``buf[lo]`` starts a field.
-
-        A delimiter or line break ends a field unless it is inside a quoted value. It is not
-        if no quote comes between ``lo`` and it, or if the last quote run before it is of odd
-        length and follows a byte that ends no field: such a run closes a quoted value
-        (pairs first, then the close) or is literal text inside an unquoted field (a quote
-        opens a value only at the start of a field); after it, the field is unquoted.
-        """
-        q, end = self._q, hi
-        for _ in range(8):
-            d = max(
-                buf.rfind(self._delim, lo, end),
-                buf.rfind(b"\n", lo, end),
-                buf.rfind(b"\r", lo, end),
-            )
-            if d < 0:
-                return -1
-            k = buf.rfind(self._quote, lo, d)
-            if k < 0:
-                return d
-            seg = buf[max(lo, k - 63) : k + 1]
-            run = len(seg) - len(seg.rstrip(self._quote))
-            first = k - run + 1
-            if run == len(seg) and first > lo:
-                return -1  # a run of 64 quotes or more: leave it to the walk
-            if run % 2 and first > lo and buf[first - 1] not in self._ends and buf[first - 1] != q:
-                return d
-            end = first  # try a field end before this run
-        return -1
+        """The last byte in ``buf[lo:hi]`` that certainly ends a field (-1: none found
+        cheaply); ``buf[lo]`` starts a field."""
+        return proven_end(buf, lo, hi, self._separators, self._quote, self._ends)
 
     def _walk(self, buf: bytes, lo: int) -> tuple[str, int]:
         """Fields one by one from ``buf[lo]`` (a field start), exactly as pyarrow reads them.

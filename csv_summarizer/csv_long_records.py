@@ -7,6 +7,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from csv_long_fields import proven_end
+
+_LINE_BREAKS = (b"\n", b"\r")
+
 # Where a record being dropped is: at a field's start, in an unquoted field (or after a
 # closed quoted value), inside a quoted value, or just past a quote inside one.
 _FIELD, _UNQUOTED, _QUOTED, _QUOTE_PENDING = range(4)
@@ -124,30 +128,9 @@ class LongRecords:
         return b"".join(out)
 
     def _proven_end(self, buf: bytes, lo: int, hi: int) -> int:
-        """The last line break in ``buf[lo:hi]`` that certainly ends a record, or -1 if none
-        is found cheaply. ``buf[lo]`` starts a record.
-
-        A line break ends a record unless it is inside a quoted value. It is not if no quote
-        comes between ``lo`` and it, or if the last quote run before it is of odd length and
-        follows a byte that ends no field (see ``LongFields._proven_end``).
-        """
-        q, end = self._q, hi
-        for _ in range(8):
-            d = max(buf.rfind(b"\n", lo, end), buf.rfind(b"\r", lo, end))
-            if d < 0:
-                return -1
-            k = buf.rfind(self._quote, lo, d)
-            if k < 0:
-                return d
-            seg = buf[max(lo, k - 63) : k + 1]
-            run = len(seg) - len(seg.rstrip(self._quote))
-            first = k - run + 1
-            if run == len(seg) and first > lo:
-                return -1  # a run of 64 quotes or more: leave it to the walk
-            if run % 2 and first > lo and buf[first - 1] not in self._ends and buf[first - 1] != q:
-                return d
-            end = first
-        return -1
+        """The last line break in ``buf[lo:hi]`` that certainly ends a record (-1: none
+        found cheaply); ``buf[lo]`` starts a record."""
+        return proven_end(buf, lo, hi, _LINE_BREAKS, self._quote, self._ends)
 
     def _walk(self, buf: bytes, lo: int) -> int:
         """Records from ``buf[lo]`` (a record start), as pyarrow reads them: the start of
