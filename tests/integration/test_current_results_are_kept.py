@@ -18,6 +18,7 @@ from PIL import Image
 from pipeline_runtime.outcomes import RecordsFailed
 
 from tests.conftest import LambdaContext, upload
+from tests.integration.faults import fail_first_calls
 from tests.integration.test_batch_operations import (
     PROCESSED,
     SALES,
@@ -201,25 +202,11 @@ def test_an_event_for_a_version_deleted_since_by_a_delete_marker_writes_nothing(
 
 
 # ---------------------------------------------------------------- a clean-up that fails
-def _failing_deletes(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-
-    def delete_object(**kwargs: Any) -> Any:
-        calls.append(kwargs["Key"])
-        raise ClientError(
-            {"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
-            "DeleteObject",
-        )
-
-    monkeypatch.setattr(client, "delete_object", delete_object)
-    return calls
-
-
 def test_a_failed_retirement_raises_and_the_retry_finishes_it(aws, csv_fn, monkeypatch):
     csv_fn.invoke(upload(aws, UPLOAD, "csv/swap.csv", SALES, "0001"))
     rejected = upload(aws, UPLOAD, "csv/swap.csv", b"", "0002")
     with monkeypatch.context() as patch:
-        deletes = _failing_deletes(csv_fn.module.store.client, patch)
+        deletes = fail_first_calls(csv_fn.module.store.client, "delete_object", 10**6, patch)
         with pytest.raises(RecordsFailed):
             csv_fn.invoke(rejected)  # the error report is written, the old summary is not retired
     assert deletes == ["summaries/swap.csv.json"] * 3
@@ -241,7 +228,7 @@ def test_a_failed_retirement_of_an_error_report_is_finished_by_a_batch_rerun(
     image_fn.invoke(upload(aws, UPLOAD, "images/fix.png", b"not an image", "0001"))
     good = upload(aws, UPLOAD, "images/fix.png", _png((3, 3, 3)), "0002")
     with monkeypatch.context() as patch:
-        _failing_deletes(image_fn.module.store.client, patch)
+        fail_first_calls(image_fn.module.store.client, "delete_object", 10**6, patch)
         with pytest.raises(RecordsFailed):
             image_fn.invoke(good)
     assert aws.head_object(Bucket=PROCESSED, Key="fix.png/error.json")
