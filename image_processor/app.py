@@ -14,8 +14,8 @@ from pipeline_runtime.config import ImageProcessorConfig
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.idempotency import (
     Markers,
+    ensure_current,
     skip_if_done,
-    skip_if_superseded,
     source_metadata,
     write_marker,
 )
@@ -100,7 +100,7 @@ def handle_image(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
     # Decoding and encoding take a while: a newer upload may exist by now, and its event
     # may be writing the variants in another sandbox. Skip rather than replace them; the
     # window left between this check and the writes is in docs/RELIABILITY.md.
-    skip_if_superseded(ref, store)
+    ensure_current(ref, store)
     metadata = source_metadata(ref)
     written: list[dict[str, Any]] = []
     for variant in result.variants:

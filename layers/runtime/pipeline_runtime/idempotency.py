@@ -53,7 +53,7 @@ from typing import Any
 
 from pipeline_runtime.events import S3ObjectRef, normalise_etag
 from pipeline_runtime.observability import logger
-from pipeline_runtime.outcomes import RecordSkipped, Status, key_too_long
+from pipeline_runtime.outcomes import S3_MAX_KEY_BYTES, RecordSkipped, Status, key_bytes
 from pipeline_runtime.s3io import ObjectStore, WriteConflict
 
 # Object metadata (x-amz-meta-*) that every output carries about its source.
@@ -164,7 +164,10 @@ def recorded_state(store: ObjectStore, bucket: str, markers: Markers) -> Recorde
     """HEAD both markers. Both can exist (a valid upload, then an invalid one): the newest
     decides, so that a duplicate of either event is recognised."""
     # A key too long for S3 holds nothing, and S3 answers its HEAD with a 400.
-    heads = {key: None if key_too_long(key) else store.head(bucket, key) for key in markers.both()}
+    heads = {
+        key: None if key_bytes(key) > S3_MAX_KEY_BYTES else store.head(bucket, key)
+        for key in markers.both()
+    }
     present = [(key, head) for key, head in heads.items() if head is not None]
     if not present:
         return RecordedState(markers, heads, None)
@@ -199,11 +202,8 @@ def _skip_unless_needed(
     judged = verdict(ref, state.newest_source)
     if judged is Verdict.DUPLICATE:
         # Name the marker, so that a re-run's report tells a done upload from a rejected one.
-        done = (
-            "was already rejected"
-            if state.newest_marker == state.markers.error_report
-            else ("is already done")
-        )
+        rejected = state.newest_marker == state.markers.error_report
+        done = "was already rejected" if rejected else "is already done"
         detail = f"this upload {done}: {state.newest_marker}"
         retired = _finish_retirement(ref, store, bucket, state)
         if retired:
@@ -278,11 +278,6 @@ def write_marker(
         raise WriteConflict(f"s3://{bucket}/{key} kept changing; Lambda will retry")
     _retire_older(ref, store, bucket, other)
     return key
-
-
-def skip_if_superseded(ref: S3ObjectRef, store: ObjectStore) -> None:
-    """Before writing outputs that precede the marker: skip unless the key holds ``ref``."""
-    ensure_current(ref, store)
 
 
 def _retire_older(ref: S3ObjectRef, store: ObjectStore, bucket: str, key: str) -> None:

@@ -116,19 +116,16 @@ def reject_if_too_large(size: int | None, limit: int) -> None:
         raise InputRejected("too_large", f"object is {size} bytes; the limit is {limit}")
 
 
-def key_too_long(key: str) -> str | None:
-    """Why S3 cannot store ``key`` (None: it can)."""
-    size = len(key.encode("utf-8"))
-    if size <= S3_MAX_KEY_BYTES:
-        return None
-    return f"its key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}"
+def key_bytes(key: str) -> int:
+    """A key's length as S3 limits it (``S3_MAX_KEY_BYTES``): its UTF-8 bytes."""
+    return len(key.encode("utf-8"))
 
 
 def reject_if_keys_too_long(keys: list[str]) -> None:
     """Raise InputRejected('key_too_long') before any work whose outputs S3 cannot store."""
     for key in keys:
-        if key_too_long(key):
-            size = len(key.encode("utf-8"))
+        size = key_bytes(key)
+        if size > S3_MAX_KEY_BYTES:
             raise InputRejected(
                 "key_too_long",
                 f"output key {key[:60]!r}... is {size} bytes, over S3's limit of "
@@ -138,9 +135,9 @@ def reject_if_keys_too_long(keys: list[str]) -> None:
 
 def ensure_report_fits(key: str) -> None:
     """Raise ErrorReportImpossible if S3 cannot store an error report under ``key``."""
-    problem = key_too_long(key)
-    if problem:
-        raise ErrorReportImpossible(problem)
+    size = key_bytes(key)
+    if size > S3_MAX_KEY_BYTES:
+        raise ErrorReportImpossible(f"its key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}")
 
 
 def error_report(ref: S3ObjectRef, rejection: InputRejected, service: str) -> dict[str, Any]:
@@ -313,9 +310,8 @@ def _attempt(ref: S3ObjectRef, steps: RecordSteps, clock: Clock) -> RecordOutcom
     if ignored is not None:
         logger.warning("Ignoring a key this function does not process", extra={"why": ignored})
         return RecordOutcome(Status.IGNORED, detail=ignored)
-    impossible = key_too_long(ref.key)
-    if impossible:
-        size = len(ref.key.encode("utf-8"))
+    size = key_bytes(ref.key)
+    if size > S3_MAX_KEY_BYTES:
         detail = (
             f"source_missing: the key is {size} bytes, over S3's limit of {S3_MAX_KEY_BYTES}; "
             "no such object can exist"
