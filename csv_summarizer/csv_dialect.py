@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 
 from csv_errors import CsvRejected
-from csv_types import kind_of
+from csv_formats import kind_of
 
 DELIMITERS = (",", ";", "\t", "|")
 

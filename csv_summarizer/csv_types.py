@@ -1,10 +1,12 @@
 """The type rules: what counts as an integer, a number, a boolean, a date or a datetime.
 
-One set, used by the header sniffer (Python ``re`` on a few hundred cells) and by column
-typing (pyarrow's RE2 over every distinct value), so that a value is the same kind in
-both. The patterns are written in the subset both engines read alike, with one quantifier
-per run of digits: a run that fails to match is then given up in linear time (no ReDoS).
-Values are matched as written: ``tRuE`` and `` 12`` are strings.
+One set, used by the header sniffer (Python ``re`` on a few hundred cells, through
+``csv_formats.kind_of``) and by column typing (pyarrow's RE2 over every distinct value), so
+that a value is the same kind in both. These are the plain, machine forms; ``csv_formats``
+reads the forms people write (``$1,299.00``, ``31.12.2024``) into them. The patterns are
+written in the subset both engines read alike, with one quantifier per run of digits: a run
+that fails to match is then given up in linear time (no ReDoS). Values are matched as
+written: ``tRuE`` and `` 12`` are strings.
 """
 
 from __future__ import annotations
@@ -28,20 +30,6 @@ FALSE_TOKENS = ("false", "False", "FALSE", "f", "F", "no", "No", "NO", "n", "N")
 TYPE_ORDER = ("boolean", "integer", "number", "date", "datetime")
 
 # No INT_RE: NUM_RE matches every integer too.
-_NUMBER = (re.compile(LEADING_ZERO_RE), re.compile(NUM_RE))
-_DATE = (re.compile(DATE_RE), re.compile(DATETIME_RE))
-_BOOLEAN = frozenset(TRUE_TOKENS + FALSE_TOKENS)
-
-
-def kind_of(value: str) -> str:
-    """ "number", "date", "boolean" or "string" for one non-null value, by the rules above.
-
-    Dates are matched by shape only; typing also checks that the day exists.
-    """
-    if any(pattern.match(value) for pattern in _NUMBER):
-        return "number"
-    if any(pattern.match(value) for pattern in _DATE):
-        return "date"
-    if value in _BOOLEAN:
-        return "boolean"
-    return "string"
+PLAIN_NUMBER = (re.compile(LEADING_ZERO_RE), re.compile(NUM_RE))
+PLAIN_DATE = (re.compile(DATE_RE), re.compile(DATETIME_RE))
+BOOLEAN_WORDS = frozenset(TRUE_TOKENS + FALSE_TOKENS)

@@ -29,13 +29,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from csv_blank_lines import BlankLines
-from csv_columns import ColumnState, longest_bytes
+from csv_classify import longest_bytes
+from csv_columns import ColumnState
 from csv_dialect import Dialect, sniff_dialect
 from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejected
 from csv_feed import Utf8Feed, scan_offset
 from csv_long_fields import LongFields
 from csv_long_records import LongRecords
+from csv_readings import file_default
 from csv_source import GZIP_ERRORS, open_source, read_sample, skip_blank_lines
 
 __all__ = [
@@ -346,6 +348,7 @@ class _Run:
         nulls = [t for t in limits.null_tokens]
         null_set = pa.array(nulls, pa.string())
         null_token_bytes = longest_bytes(null_set)
+        default_reading = file_default(dialect.delimiter)
         self.cols = [
             ColumnState(
                 position=i + 1,
@@ -363,6 +366,7 @@ class _Run:
                 value_chars=limits.max_value_chars,
                 hll_precision=hll_precision,
                 heavy_capacity=heavy_capacity,
+                default_reading=default_reading,
             )
             for i in range(ncols)
         ]

@@ -19,6 +19,12 @@ with atheris.instrument_imports(
         "csv_feed",
         "csv_dialect",
         "csv_columns",
+        "csv_classify",
+        "csv_numbers",
+        "csv_typing",
+        "csv_readings",
+        "csv_formats",
+        "csv_types",
         "csv_sketches",
         "csv_errors",
     ]

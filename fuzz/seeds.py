@@ -131,6 +131,14 @@ def csv_seeds() -> dict[str, bytes]:
         b'3,"multi\r\nline\rmixed","end"\n'
     )
     seeds["semicolon_decimal_comma"] = b"a;b;c\n1,5;2;x\n2,5;3;y\n"
+    seeds["formatted_us"] = (
+        b'amount,price,pct,when,at\n"1,234.56",$1299.00,45.5%,12/31/2024,12/31/2024 11:05 PM\n'
+        b'"(12.00)",-$5,3%,01/02/2024,6-May-2024\n999.99,"$1,299.00",100%,05/06/24,1/2/24 1:00 AM\n'
+    )
+    seeds["formatted_de"] = (
+        "Betrag;Preis;Anteil;Datum\n1.234,56;12,50 \u20ac;45,5 %;31.12.2024\n"
+        "2.000,00;-3,00 \u20ac;3 %;01.02.2024\n1.234;EUR 5;100 %;06.05.2024\n"
+    ).encode()
     seeds["tab_crlf"] = b"x\ty\tz\r\n1\t2\t3\r\n4\t5\t6\r\n"
     seeds["pipe_cr"] = b"x|y\r1|2\r3|4\r"
     seeds["single_quote"] = b"a,b\n'x, y',1\n'z',2\n"

@@ -182,10 +182,11 @@ def test_other_delimiters(delim):
     assert col(s, "b")["min"] == "x,0"
 
 
-def test_semicolon_with_decimal_commas_stays_text():
+def test_semicolon_with_decimal_commas_reads_them():
     s = run("a;b\n1,5;2\n2,5;3\n")
     assert s["dialect"]["delimiter"] == ";"
-    assert col(s, "a")["type"] == "string"
+    a = col(s, "a")
+    assert (a["type"], a["min"], a["max"], a["format"]["decimal_mark"]) == ("number", 1.5, 2.5, ",")
 
 
 def test_line_endings_crlf_and_bare_cr():

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from csv_columns import _cast_or_none, value_hashes
+from csv_classify import cast_or_none, value_hashes
 from csv_helpers import col, run
 from csv_sketches import HeavyHitters, HyperLogLog
 from summarize import CsvLimits
@@ -85,10 +85,10 @@ def test_text_column_that_turns_numeric_later_is_still_classified_per_value():
 
 
 def test_cast_probe_first_value_and_later_failure():
-    assert _cast_or_none(pa.array(["x", "1"]), pa.int64()) is None
-    assert _cast_or_none(pa.array(["1", "x"]), pa.int64()) is None
-    assert _cast_or_none(pa.array(["1", "2"]), pa.int64()).to_pylist() == [1, 2]
-    assert _cast_or_none(pa.array([], pa.string()), pa.int64()).to_pylist() == []
+    assert cast_or_none(pa.array(["x", "1"]), pa.int64()) is None
+    assert cast_or_none(pa.array(["1", "x"]), pa.int64()) is None
+    assert cast_or_none(pa.array(["1", "2"]), pa.int64()).to_pylist() == [1, 2]
+    assert cast_or_none(pa.array([], pa.string()), pa.int64()).to_pylist() == []
 
 
 def test_hash_hints_agree_with_classification():

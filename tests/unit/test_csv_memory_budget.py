@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 import pyarrow as pa
-from csv_columns import ColumnState, longest_bytes
+from csv_classify import longest_bytes
+from csv_columns import ColumnState
 from csv_helpers import col, run
 from summarize import DEFAULT_NULL_TOKENS, CsvLimits
 

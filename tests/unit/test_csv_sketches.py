@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pyarrow as pa
-from csv_columns import value_hashes
+from csv_classify import value_hashes
 from csv_sketches import HeavyHitters, HyperLogLog, QuantileSample
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from csv_columns import classify
+from csv_classify import classify
+from csv_formats import Batch, kind_of
 from csv_helpers import col, run
-from csv_types import kind_of
 
 VALUES = [
     "0", "12", "-7", "+3", "007", "1.5", ".5", "1e10", "-2.5E-3", "inf", "-Infinity",
     "2026-03-01", "2026-03-01T10:20", "2026-03-01 10:20:30.123Z",
     "true", "True", "TRUE", "t", "yes", "N", "no",
     "tRuE", "yEs", " 12", "12 ", "1,5", "0x1F", "2026-3-1", "NaN", "", "abc",
+    "$1,299.00", "12,50 €", "(12.00)", "(12.00", "12.00)", "45,5 %", "1.234,56", "1'234.5",
+    "-$5", "$-5", "--5", "$5$", "€ 5 EUR", "1,2,3", "1,23,456", "5-", "(-5)", "+(5)",
+    "31.12.2024", "12/31/2024 11:05 PM", "6-May-2024", "6-Mai-2024", "2024/05/06",
+    "12/31-2024", "1/2/24", "13/13/2024", "12/31/2024 11:05",
 ]  # fmt: skip
 
 
@@ -23,7 +27,12 @@ def _typing_kind(value: str) -> str:
         return "number"
     if hit & {"date", "datetime"}:
         return "date"
-    return "boolean" if "boolean" in hit else "string"
+    if "boolean" in hit:
+        return "boolean"
+    batch = Batch(pa.array([value]))
+    if batch.has_formatted():
+        return "date" if batch.dates is not None else "number"
+    return "string"
 
 
 @pytest.mark.parametrize("value", VALUES)

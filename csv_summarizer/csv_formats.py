@@ -1,0 +1,488 @@
+"""Numbers and dates as people write them, and how to read them.
+
+Exports write values for people: ``$1,299.00``, ``12,50 €``, ``(12.00)``, ``45.5%``,
+``1.234,56``, ``31.12.2024``, ``12/31/2024 11:05 PM``. A ``Batch`` parses such values once
+(pyarrow's RE2, linear time on any input) and then *reads* them under a ``Reading``: the
+decimal mark and the order of day and month. Reading a value gives the plain form that the
+type rules in ``csv_types`` know (``-1299.00``, ``2024-12-31T23:05``); a value the reading
+cannot read gives ``UNREADABLE``, which no type rule matches, so it is a misfit.
+
+Some values read differently under the two decimal marks (``1,234`` is 1234 or 1.234) or the
+two date orders (``05/06/2024``); they are *ambiguous*. Values that only one reading reads
+(``1,234.56``, ``12,5``, ``31/12/2024``) are *evidence*: ``csv_readings`` settles a column's
+reading with them.
+
+The patterns are written in the subset that Python's ``re`` and RE2 read alike (the header
+sniffer uses ``re`` on a few hundred cells through ``csv_types.kind_of``), with literal
+characters for the spaces and symbols, and one quantifier per run of digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from csv_types import BOOLEAN_WORDS, NUM_RE, PLAIN_DATE, PLAIN_NUMBER
+from csv_types import PREFILTER_RE as PLAIN_PREFILTER_RE
+
+POINT = "."
+COMMA = ","
+MDY = "MDY"
+DMY = "DMY"
+UNREADABLE = "\x00"  # matches no type rule: a misfit, shown as written
+PERCENT = "%"
+
+# Grouping: comma, point, apostrophe (straight and typographic), space, no-break space,
+# narrow no-break space, thin space.
+_SPACES = " \u00a0\u202f\u2009"
+_GROUPS_POINT = ",'\u2019" + _SPACES  # with a decimal point
+_GROUPS_COMMA = ".'\u2019" + _SPACES  # with a decimal comma
+_SYMBOLS = ("US$", "NZ$", "HK$", "R$", "A$", "C$", "S$", "$", "€", "£", "¥", "₹", "₩", "₽",
+            "₺", "₪", "₫", "฿", "₱", "₦", "kr")  # fmt: skip
+_CODES = ("USD", "EUR", "GBP", "JPY", "CNY", "INR", "CHF", "CAD", "AUD", "NZD", "HKD", "SGD",
+          "SEK", "NOK", "DKK", "ISK", "PLN", "CZK", "HUF", "RON", "BGN", "RUB", "UAH", "TRY",
+          "ILS", "AED", "SAR", "ZAR", "BRL", "MXN", "ARS", "CLP", "COP", "PEN", "KRW", "TWD",
+          "THB", "IDR", "MYR", "PHP", "VND", "NGN", "EGP", "KES", "PKR", "BDT")  # fmt: skip
+_CURRENCY = "|".join(re.escape(u) for u in (*_SYMBOLS, *_CODES))
+_MINUS = "\u2212-"  # the minus sign and hyphen-minus (last: literal in a class)
+
+NUMBER_RE = (
+    rf"^(?P<open>\()?(?P<s1>[+{_MINUS}]?)(?P<c1>(?:{_CURRENCY}) ?)?(?P<s2>[+{_MINUS}]?)"
+    rf"(?P<body>[0-9](?:[0-9.,{_GROUPS_POINT}]*[0-9])?)"
+    rf"(?P<s3>[{_MINUS}]?)(?P<c2> ?(?:{_CURRENCY}|%))?(?P<s4>[{_MINUS}]?)(?P<close>\))?$"
+)
+
+
+def _body_re(groups: str, mark: str) -> str:
+    grouped = "|".join(rf"[1-9][0-9]{{0,2}}(?:{re.escape(g)}[0-9]{{3}})+" for g in groups)
+    return rf"^(?:0|[1-9][0-9]*|{grouped})(?:{re.escape(mark)}[0-9]+)?$"
+
+
+BODY_RE = {POINT: _body_re(_GROUPS_POINT, POINT), COMMA: _body_re(_GROUPS_COMMA, COMMA)}
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+DATE_RE = (
+    r"^(?:(?P<y1>[0-9]{4})/(?P<m1>[0-9]{1,2})/(?P<d1>[0-9]{1,2})"
+    r"|(?P<a>[0-9]{1,2})(?P<sep1>[/.-])(?P<b>[0-9]{1,2})(?P<sep2>[/.-])(?P<y2>[0-9]{4}|[0-9]{2})"
+    r"|(?P<d3>[0-9]{1,2})(?P<sep3>[- ])(?P<mon>[A-Za-z]{3})(?P<sep4>[- ])(?P<y3>[0-9]{4}|[0-9]{2}))"
+    r"(?:(?P<t>[T ])(?P<hh>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<ss>[0-9]{2}))?"
+    r"(?: ?(?P<ampm>[AaPp][Mm]))?)?$"
+)
+# Two-digit years: 00-68 are 2000-2068, 69-99 are 1969-1999 (the POSIX strptime rule).
+YEAR_PIVOT = 69
+# Only values that start like a formatted number or date are parsed at all.
+PREFILTER_RE = rf"^(?:[0-9(+{_MINUS}]|{_CURRENCY})"
+# A value that neither prefilter passes is text under every reading: one pass tells.
+ANY_KIND_RE = f"{PLAIN_PREFILTER_RE}|{PREFILTER_RE}"
+
+_NUMBER = re.compile(NUMBER_RE)
+_BODY = {mark: re.compile(p) for mark, p in BODY_RE.items()}
+_DATE = re.compile(DATE_RE)
+
+
+def is_formatted(value: str) -> str | None:
+    """ "number" or "date" if one reading or another reads ``value``, else None.
+
+    For the header sniffer: the same patterns as ``Batch``, one value at a time.
+    """
+    m = _NUMBER.match(value)
+    if m and _signs_ok(m.group("open"), m.group("close"), m.group("s1"), m.group("s2"),
+                       m.group("s3"), m.group("s4"), m.group("c1"), m.group("c2")):  # fmt: skip
+        body = m.group("body")
+        if any(p.match(body) for p in _BODY.values()):
+            return "number"
+    d = _DATE.match(value)
+    if d and _date_shape_ok(d):
+        return "date"
+    return None
+
+
+def _signs_ok(*parts: str | None) -> bool:
+    opened, closed, s1, s2, s3, s4, c1, c2 = (p or "" for p in parts)
+    signs = [s for s in (s1, s2, s3, s4) if s]
+    return (
+        opened == ("(" if closed else "")
+        and len(signs) + bool(opened) <= 1
+        and not (c1 and c2)
+        and not (opened and "+" in "".join(signs))
+    )
+
+
+def _date_shape_ok(d: re.Match[str]) -> bool:
+    if d.group("a") is not None:
+        return d.group("sep1") == d.group("sep2")
+    if d.group("mon") is not None:
+        return d.group("sep3") == d.group("sep4") and d.group("mon").lower() in _MONTHS
+    return True
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a column's values are read: its decimal mark and the order of day and month."""
+
+    decimal_mark: str = POINT
+    date_order: str = MDY
+
+
+@dataclass
+class Evidence:
+    """What one batch says about the readings: values only one reading reads, and values
+    that read differently under the two (ambiguous)."""
+
+    point_only: int = 0
+    comma_only: int = 0
+    ambiguous_numbers: int = 0
+    mdy_only: int = 0
+    dmy_only: int = 0
+    ambiguous_dates: int = 0
+
+
+def _ints(text: pa.Array) -> pa.Array:
+    return pc.cast(pc.if_else(pc.equal(text, ""), None, text), pa.int32())
+
+
+def _pad2(ints: pa.Array) -> pa.Array:
+    return pc.utf8_lpad(pc.cast(ints, pa.string()), width=2, padding="0")
+
+
+class Batch:
+    """One batch of a column's values, parsed once and read under any ``Reading``.
+
+    ``unit`` is the column's settled currency or percent (None until one is seen): a value
+    in another unit is never read, so that two currencies are not summed together.
+    """
+
+    def __init__(self, values: pa.Array, unit: str | None = None) -> None:
+        self.values = values
+        cand = pc.fill_null(pc.match_substring_regex(values, PREFILTER_RE), False)
+        self._where: pa.Array | None = None
+        self.numbers: dict[str, pa.Array] | None = None
+        self.dates: dict[str, pa.Array] | None = None
+        self.units: Counter[str] = Counter()
+        if not pc.any(cand).as_py():
+            return
+        self._mask = cand
+        self._where = pc.indices_nonzero(cand)
+        c = pc.filter(values, cand)
+        self._parse_numbers(c, unit)
+        self._parse_dates(c)
+
+    def has_formatted(self) -> bool:
+        """Whether any value is a number or date that only a reading reads: not one the
+        plain type rules read as they are (``12.5``, ``2024-05-06``)."""
+        if self.dates is not None:
+            return True
+        if self.numbers is None:
+            return False
+        read = pc.or_kleene(self.numbers["point"], self.numbers["comma"])
+        plain = pc.match_substring_regex(self.numbers["text"], NUM_RE)
+        return bool(pc.any(pc.and_not_kleene(read, plain)).as_py())
+
+    # ---- numbers ---------------------------------------------------------------------
+    def _parse_numbers(self, c: pa.Array, unit: str | None) -> None:
+        parts = pc.extract_regex(c, NUMBER_RE)
+        ok = pc.is_valid(parts)
+        if not pc.any(ok).as_py():
+            return
+        f = {name: pc.fill_null(pc.struct_field(parts, name), "") for name in
+             ("open", "s1", "c1", "s2", "body", "s3", "c2", "s4", "close")}  # fmt: skip
+        opened, closed = pc.not_equal(f["open"], ""), pc.not_equal(f["close"], "")
+        signs = pc.add(
+            pc.add(pc.cast(pc.not_equal(f["s1"], ""), pa.int8()),
+                   pc.cast(pc.not_equal(f["s2"], ""), pa.int8())),
+            pc.add(pc.cast(pc.not_equal(f["s3"], ""), pa.int8()),
+                   pc.cast(pc.not_equal(f["s4"], ""), pa.int8())),
+        )  # fmt: skip
+        signs = pc.add(signs, pc.cast(opened, pa.int8()))
+        plus = pc.or_kleene(pc.equal(f["s1"], "+"), pc.equal(f["s2"], "+"))
+        both_units = pc.and_kleene(pc.not_equal(f["c1"], ""), pc.not_equal(f["c2"], ""))
+        ok = pc.and_kleene(ok, pc.equal(opened, closed))
+        ok = pc.and_kleene(ok, pc.less_equal(signs, 1))
+        ok = pc.and_kleene(ok, pc.invert(pc.and_kleene(opened, plus)))
+        ok = pc.and_kleene(ok, pc.invert(both_units))
+        value_unit = pc.utf8_trim_whitespace(pc.binary_join_element_wise(f["c1"], f["c2"], ""))
+        has_unit = pc.not_equal(value_unit, "")
+        ok = pc.fill_null(ok, False)
+        if pc.any(pc.and_kleene(ok, has_unit)).as_py():
+            self.units = _counts(pc.filter(value_unit, pc.and_kleene(ok, has_unit)))
+            if unit is None:
+                unit = self.units.most_common(1)[0][0]
+            ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(has_unit), pc.equal(value_unit, unit)))
+        body = f["body"]
+        point = pc.and_kleene(
+            ok, pc.fill_null(pc.match_substring_regex(body, BODY_RE[POINT]), False)
+        )
+        comma = pc.and_kleene(
+            ok, pc.fill_null(pc.match_substring_regex(body, BODY_RE[COMMA]), False)
+        )
+        if not (pc.any(point).as_py() or pc.any(comma).as_py()):
+            return
+        negative = pc.or_kleene(
+            pc.or_kleene(pc.match_substring_regex(pc.binary_join_element_wise(
+                f["s1"], f["s2"], f["s3"], f["s4"], ""), f"[{_MINUS}]"), opened),
+            pa.scalar(False),
+        )  # fmt: skip
+        seps = pc.replace_substring_regex(body, "[0-9]", "")
+        self.numbers = {
+            "text": c,
+            "point": point,
+            "comma": comma,
+            "body": body,
+            "seps": seps,
+            "negative": negative,
+            "parens": opened,
+            "trailing": pc.or_kleene(pc.not_equal(f["s3"], ""), pc.not_equal(f["s4"], "")),
+            "percent": pc.equal(value_unit, PERCENT),
+        }
+        self.unit = unit
+
+    def _number_text(self, mark: str) -> pa.Array:
+        """The plain form of every parsed number under decimal mark ``mark``."""
+        assert self.numbers is not None
+        groups = _GROUPS_POINT if mark == POINT else _GROUPS_COMMA
+        digits = pc.replace_substring_regex(self.numbers["body"], f"[{re.escape(groups)}]", "")
+        if mark == COMMA:
+            digits = pc.replace_substring(digits, ",", ".")
+        sign = pc.if_else(self.numbers["negative"], "-", "")
+        return pc.binary_join_element_wise(sign, digits, "")
+
+    # ---- dates -----------------------------------------------------------------------
+    def _parse_dates(self, c: pa.Array) -> None:
+        parts = pc.extract_regex(c, DATE_RE)
+        ok = pc.is_valid(parts)
+        if not pc.any(ok).as_py():
+            return
+        g = {name: pc.fill_null(pc.struct_field(parts, name), "") for name in
+             ("y1", "m1", "d1", "a", "sep1", "b", "sep2", "y2", "d3", "sep3", "mon", "sep4",
+              "y3", "t", "hh", "mi", "ss", "ampm")}  # fmt: skip
+        slashed = pc.not_equal(g["a"], "")
+        named = pc.not_equal(g["mon"], "")
+        month_names = pa.array(_MONTHS)
+        mon_index = pc.add(pc.index_in(pc.utf8_lower(g["mon"]), value_set=month_names), 1)
+        ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(slashed), pc.equal(g["sep1"], g["sep2"])))
+        ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(named), pc.and_kleene(
+            pc.equal(g["sep3"], g["sep4"]), pc.is_valid(mon_index))))  # fmt: skip
+        ok = pc.fill_null(ok, False)
+        year_text = pc.binary_join_element_wise(g["y1"], g["y2"], g["y3"], "")
+        year = _ints(year_text)
+        short = pc.equal(pc.utf8_length(year_text), 2)
+        year = pc.if_else(
+            short, pc.add(year, pc.if_else(pc.less(year, YEAR_PIVOT), 2000, 1900)), year
+        )
+        a, b = _ints(g["a"]), _ints(g["b"])
+        dotted = pc.equal(g["sep1"], ".")  # DD.MM.YYYY: day first, whatever the order
+        # Time of day: 1-12 with AM/PM, else 0-23.
+        has_time = pc.not_equal(g["hh"], "")
+        hour, minute = _ints(g["hh"]), _ints(g["mi"])
+        ampm = pc.utf8_lower(g["ampm"])
+        twelve = pc.not_equal(ampm, "")
+        hour_ok = pc.if_else(
+            twelve,
+            pc.and_kleene(pc.greater_equal(hour, 1), pc.less_equal(hour, 12)),
+            pc.less_equal(hour, 23),
+        )
+        hour24 = pc.if_else(
+            twelve,
+            pc.add(pc.if_else(pc.equal(hour, 12), 0, hour),
+                   pc.if_else(pc.equal(ampm, "pm"), 12, 0)),
+            hour,
+        )  # fmt: skip
+        sec = pc.if_else(pc.equal(g["ss"], ""), "", pc.binary_join_element_wise(":", g["ss"], ""))
+        time_ok = pc.or_kleene(
+            pc.invert(has_time),
+            pc.and_kleene(pc.and_kleene(hour_ok, pc.less_equal(minute, 59)),
+                    pc.or_kleene(pc.equal(g["ss"], ""), pc.less_equal(_ints(g["ss"]), 59))),
+        )  # fmt: skip
+        ok = pc.and_kleene(ok, pc.fill_null(time_ok, False))
+        # AM/PM needs a time; a bare ``T`` with AM/PM is not a form exports use.
+        time_text = pc.if_else(
+            has_time,
+            pc.binary_join_element_wise("T", _pad2(hour24), ":", g["mi"], sec, ""),
+            "",
+        )
+        mdy_ok = pc.and_kleene(
+            pc.and_kleene(pc.less_equal(a, 12), pc.greater_equal(a, 1)), pc.less_equal(b, 31)
+        )
+        dmy_ok = pc.and_kleene(
+            pc.and_kleene(pc.less_equal(b, 12), pc.greater_equal(b, 1)), pc.less_equal(a, 31)
+        )
+        shape = pc.replace_substring_regex(c, "[0-9]", "9")
+        self.dates = {
+            "ok": ok,
+            "slashed": pc.fill_null(pc.and_kleene(slashed, pc.invert(dotted)), False),
+            "dotted": pc.fill_null(pc.and_kleene(slashed, dotted), False),
+            "mdy_ok": pc.fill_null(mdy_ok, False),
+            "dmy_ok": pc.fill_null(dmy_ok, False),
+            "same": pc.fill_null(pc.equal(a, b), False),
+            "year": pc.cast(year, pa.string()),
+            "a": a,
+            "b": b,
+            "m1": _ints(g["m1"]),
+            "d1": _ints(g["d1"]),
+            "mon": mon_index,
+            "d3": _ints(g["d3"]),
+            "time": time_text,
+            "shape": shape,
+        }
+        if not pc.any(ok).as_py():
+            self.dates = None
+
+    def _date_text(self, order: str) -> pa.Array:
+        """The ISO form of every parsed date under ``order``; null where not a date."""
+        d = self.dates
+        assert d is not None
+        first_is_month = pc.and_kleene(pa.scalar(order == MDY), pc.invert(d["dotted"]))
+        month = pc.coalesce(
+            pc.if_else(pc.is_valid(d["m1"]), d["m1"], None),
+            pc.if_else(pc.is_valid(d["mon"]), pc.cast(d["mon"], pa.int32()), None),
+            pc.if_else(first_is_month, d["a"], d["b"]),
+        )
+        day = pc.coalesce(d["d1"], d["d3"], pc.if_else(first_is_month, d["b"], d["a"]))
+        valid = pc.and_kleene(
+            d["ok"],
+            pc.and_kleene(pc.and_kleene(pc.greater_equal(month, 1), pc.less_equal(month, 12)),
+                    pc.and_kleene(pc.greater_equal(day, 1), pc.less_equal(day, 31))),
+        )  # fmt: skip
+        iso = pc.binary_join_element_wise(
+            pc.utf8_lpad(d["year"], width=4, padding="0"), "-", _pad2(month), "-", _pad2(day),
+            d["time"], "",
+        )  # fmt: skip
+        return pc.if_else(pc.fill_null(valid, False), iso, None)
+
+    # ---- reading ---------------------------------------------------------------------
+    def read(self, reading: Reading) -> pa.Array:
+        """The values as the type rules see them under ``reading``: formatted values in
+        their plain form, values this reading cannot read as ``UNREADABLE``, others as
+        they are."""
+        if self._where is None:
+            return self.values
+        parsed: pa.Array | None = None
+        out = pc.take(self.values, self._where)
+        if self.dates is not None:
+            iso = self._date_text(reading.date_order)
+            out = pc.if_else(pc.is_valid(iso), iso,
+                             pc.if_else(self.dates["ok"], UNREADABLE, out))  # fmt: skip
+        if self.numbers is not None:
+            mine = self.numbers["point" if reading.decimal_mark == POINT else "comma"]
+            other = self.numbers["comma" if reading.decimal_mark == POINT else "point"]
+            parsed = self._number_text(reading.decimal_mark)
+            out = pc.if_else(mine, parsed, pc.if_else(other, UNREADABLE, out))
+        return pc.replace_with_mask(self.values, self._mask, out)
+
+    def evidence(self) -> Evidence:
+        ev = Evidence()
+        if self.numbers is not None:
+            p, c = self.numbers["point"], self.numbers["comma"]
+            mark = pc.not_equal(self.numbers["seps"], "")
+            both = pc.and_kleene(p, c)
+            ev.point_only = _count(pc.and_not_kleene(p, c))
+            ev.comma_only = _count(pc.and_not_kleene(c, p))
+            # The same digits under both marks only where there is no point or comma.
+            differ = pc.match_substring_regex(self.numbers["seps"], "[.,]")
+            ev.ambiguous_numbers = _count(pc.and_kleene(pc.and_kleene(both, mark), differ))
+        if self.dates is not None:
+            d = self.dates
+            sl = pc.and_kleene(d["ok"], d["slashed"])
+            m, dm = pc.and_kleene(sl, d["mdy_ok"]), pc.and_kleene(sl, d["dmy_ok"])
+            ev.mdy_only = _count(pc.and_not_kleene(m, dm))
+            ev.dmy_only = _count(pc.and_not_kleene(dm, m))
+            ev.ambiguous_dates = _count(pc.and_not_kleene(pc.and_kleene(m, dm), d["same"]))
+        return ev
+
+    def first_evidence(self, kind: str) -> int | None:
+        """Index (in the batch) of the first value only one reading reads, for ``kind``
+        "point", "comma", "mdy" or "dmy"."""
+        if kind in ("point", "comma"):
+            if self.numbers is None:
+                return None
+            mine = self.numbers[kind]
+            other = self.numbers["comma" if kind == "point" else "point"]
+            mask = pc.and_not_kleene(mine, other)
+        else:
+            if self.dates is None:
+                return None
+            d = self.dates
+            sl = pc.and_kleene(d["ok"], d["slashed"])
+            mine = d["mdy_ok" if kind == "mdy" else "dmy_ok"]
+            other = d["dmy_ok" if kind == "mdy" else "mdy_ok"]
+            mask = pc.and_kleene(sl, pc.and_not_kleene(mine, other))
+        idx = pc.indices_nonzero(mask)
+        if len(idx) == 0 or self._where is None:
+            return None
+        return int(self._where[idx[0].as_py()].as_py())
+
+    def shapes(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
+        """Separator sets of the numbers, shapes of the dates (digits as 9), and how
+        negatives were written - for the column's ``format``."""
+        seps: Counter[str] = Counter()
+        dates: Counter[str] = Counter()
+        negatives: Counter[str] = Counter()
+        if self.numbers is not None:
+            nums = self.numbers
+            read = pc.or_kleene(nums["point"], nums["comma"])
+            seps = _counts(pc.filter(nums["seps"], read))
+            negatives["parentheses"] = _count(pc.and_kleene(read, nums["parens"]))
+            negatives["trailing_minus"] = _count(pc.and_kleene(read, nums["trailing"]))
+            minus = pc.and_kleene(
+                pc.and_not_kleene(nums["negative"], nums["parens"]), pc.invert(nums["trailing"])
+            )
+            negatives["minus"] = _count(pc.and_kleene(read, minus))
+            negatives["percent"] = _count(pc.and_kleene(read, nums["percent"]))
+        if self.dates is not None:
+            dates = _counts(pc.filter(self.dates["shape"], self.dates["ok"]))
+        return seps, dates, negatives
+
+
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(mask).as_py() or 0)
+
+
+def _counts(values: pa.Array) -> Counter[str]:
+    if len(values) == 0:
+        return Counter()
+    vc = pc.value_counts(values)
+    return Counter(dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(),
+                            strict=True)))  # fmt: skip
+
+
+def date_pattern(shape: str, order: str) -> str:
+    """``99/99/9999 99:99 PM`` -> ``MM/DD/YYYY hh:mm AM/PM`` under ``order``."""
+    m = _DATE.match(shape.replace("9", "1"))
+    if m is None:
+        return shape
+    time = ""
+    if m.group("hh") is not None:
+        seconds = ":ss" if m.group("ss") is not None else ""
+        if m.group("ampm") is not None:
+            gap = " " if " " + m.group("ampm") in shape else ""
+            time = f"{m.group('t')}hh:mm{seconds}{gap}AM/PM"
+        else:
+            time = f"{m.group('t')}HH:mm{seconds}"
+    if m.group("y1") is not None:
+        return "YYYY/MM/DD" + time
+    if m.group("mon") is not None:
+        s = m.group("sep3")
+        year = "Y" * len(m.group("y3"))
+        return f"D{s}Mon{s}{year}{time}"
+    s = m.group("sep1")
+    year = "Y" * len(m.group("y2"))
+    first, second = ("MM", "DD") if order == MDY and s != "." else ("DD", "MM")
+    return f"{first}{s}{second}{s}{year}{time}"
+
+
+def kind_of(value: str) -> str:
+    """ "number", "date", "boolean" or "string" for one non-null value: the plain rules
+    of ``csv_types``, then the formatted forms above (under any reading).
+
+    Dates are matched by shape only; typing also checks that the day exists.
+    """
+    if any(pattern.match(value) for pattern in PLAIN_NUMBER):
+        return "number"
+    if any(pattern.match(value) for pattern in PLAIN_DATE):
+        return "date"
+    if value in BOOLEAN_WORDS:
+        return "boolean"
+    return is_formatted(value) or "string"

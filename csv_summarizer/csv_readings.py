@@ -1,0 +1,230 @@
+"""How one column is read: its decimal mark, its order of day and month, and its unit.
+
+A column starts as plain: batches go to one ``Typing`` with no parsing, as they did before
+formatted values were read at all. The first formatted value (``$1,299.00``,
+``31.12.2024``), or a plain value that reads differently under the two decimal marks
+(``1.234``), makes it *formatted*: from then on every batch is parsed (``csv_formats``) and
+read before it is typed.
+
+Each reading is *settled* by the first values that only one reading reads, wherever they are
+in the file: ``12.5``, ``1,234.56`` settle the decimal point; ``12,5``, ``1.234,56`` the
+decimal comma; ``31/12/2024`` day first; ``12/31/2024`` month first. Until a reading is
+settled, values that read differently under its two options (``1,234``, ``05/06/2024``) are
+read both ways, each way counted by its own ``Typing`` (a *twin*, born the first time such a
+value appears: every value before it read the same both ways). Settling drops the twin that
+lost; values that the settled reading cannot read are misfits, with their lines. A reading
+never settled is the file's default and the column says it is ambiguous.
+
+A column's unit (a currency or percent) is the first one its values use: a value in another
+unit is a misfit, so that two currencies are never summed together.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from csv_formats import (
+    ANY_KIND_RE,
+    COMMA,
+    DMY,
+    MDY,
+    PERCENT,
+    POINT,
+    Batch,
+    Reading,
+    date_pattern,
+)
+from csv_typing import Locate, Typing, Unique
+
+# Plain values whose reading depends on the decimal mark: a point that may group thousands
+# (1.234 is 1234 under a decimal comma), and values no comma reading reads (12.5, 1e3).
+AMBIGUOUS_PLAIN_RE = r"^[-+]?[1-9][0-9]{0,2}\.[0-9]{3}$"
+POINT_ONLY_PLAIN_RE = r"^[-+]?([0-9]*\.[0-9]*|[0-9.]+[eE][-+]?[0-9]+|(?i:inf|infinity))$"
+NUMBER_TYPES = ("integer", "number")
+DATE_TYPES = ("date", "datetime")
+
+
+def file_default(delimiter: str) -> Reading:
+    """The reading a column gets when nothing in it settles one: a ``;``-delimited file
+    is a European export (decimal comma, day first), any other a US one."""
+    return Reading(COMMA, DMY) if delimiter == ";" else Reading(POINT, MDY)
+
+
+class Readings:
+    def __init__(self, new_typing: Callable[[], Typing], default: Reading) -> None:
+        self.default = default
+        self.decimal_mark: str | None = None  # settled
+        self.date_order: str | None = None  # settled
+        self.unit: str | None = None
+        self.formatted = False
+        self.typings: dict[Reading, Typing] = {default: new_typing()}
+        self.settled_by: dict[str, int] = {}  # reading -> line of the value that settled it
+        self.ambiguous: set[str] = set()  # readings with a value read both ways
+        self.separators: set[str] = set()
+        self.date_shapes: Counter[str] = Counter()
+        self.negatives: set[str] = set()
+
+    # ---- per batch -------------------------------------------------------------------
+    def add(self, v: pa.Array, where: Locate, uniq: Unique | None) -> None:
+        self._fresh: set[str] = set()  # readings settled by this batch's plain values
+        if not self.formatted:
+            typing = next(iter(self.typings.values()))
+            if typing.fast_integers(v, where):
+                return  # an integer reads the same under every reading
+            if self.decimal_mark is None and typing.hyp in (None, "integer", "number"):
+                self._plain_decimals(v if uniq is None else uniq[0], v, where)
+            if not self.formatted:
+                if typing.try_fast(v, where, uniq):
+                    return
+                values = v if uniq is None else uniq[0]
+                if not pc.any(pc.match_substring_regex(values, ANY_KIND_RE)).as_py():
+                    typing.add_text(v, where)  # no value starts like a number, date or word
+                    return
+                if not Batch(values, self.unit).has_formatted():
+                    typing.add_slow(v, where, uniq)
+                    return
+                self.formatted = True
+        self._add_formatted(v, where, uniq)
+
+    def _plain_decimals(self, values: pa.Array, v: pa.Array, where: Locate) -> None:
+        """Settle the decimal point on a plain value only it reads (12.5), or go formatted
+        on one that a decimal comma reads otherwise (1.234)."""
+        ambiguous = pc.match_substring_regex(values, AMBIGUOUS_PLAIN_RE)
+        point = pc.and_not(pc.match_substring_regex(values, POINT_ONLY_PLAIN_RE), ambiguous)
+        if pc.any(point).as_py():
+            first = pc.indices_nonzero(point)[0].as_py()
+            self._settle("decimal_mark", POINT, _line_of(values, first, v, where))
+            self._fresh.add("decimal_mark")
+        elif pc.any(ambiguous).as_py():
+            self.formatted = True
+
+    def _add_formatted(self, v: pa.Array, where: Locate, uniq: Unique | None) -> None:
+        values = v if uniq is None else uniq[0]
+        batch = Batch(values, self.unit)
+        if batch.numbers is not None and self.unit is None and batch.units:
+            self.unit = batch.unit
+        ev = batch.evidence()
+        if self.decimal_mark is None and (ev.point_only or ev.comma_only):
+            mark = self._majority(ev.point_only, ev.comma_only, POINT, COMMA, "decimal_mark")
+            self._settle("decimal_mark", mark, self._line(batch, mark, values, v, where))
+        elif "decimal_mark" in self._fresh and self.decimal_mark == POINT and ev.point_only:
+            # Settled just now by a plain value: a formatted one may come before it.
+            line = self._line(batch, POINT, values, v, where)
+            if line is not None:
+                self.settled_by["decimal_mark"] = min(line, self.settled_by["decimal_mark"])
+        if self.date_order is None and (ev.mdy_only or ev.dmy_only):
+            order = self._majority(ev.mdy_only, ev.dmy_only, MDY, DMY, "date_order")
+            self._settle("date_order", order, self._line(batch, order, values, v, where))
+        if self.decimal_mark is None and ev.ambiguous_numbers:
+            self._twin("decimal_mark", POINT, COMMA)
+        if self.date_order is None and ev.ambiguous_dates:
+            self._twin("date_order", MDY, DMY)
+        seps, shapes, negatives = batch.shapes()
+        self.separators.update(seps)
+        self.date_shapes.update(shapes)
+        self.negatives.update(k for k, n in negatives.items() if n)
+        at = None if uniq is None else pc.index_in(v, value_set=uniq[0])
+        for reading, typing in self.typings.items():
+            read = batch.read(self._effective(reading))
+            if uniq is None or at is None:
+                typing.add(read, where, None, shown=v)
+            else:
+                typing.add(pc.take(read, at), where, (read, uniq[1]), shown=v)
+
+    def _majority(self, a: int, b: int, first: str, second: str, reading: str) -> str:
+        if a != b:
+            return first if a > b else second
+        return str(getattr(self.default, reading))
+
+    def _line(
+        self, batch: Batch, option: str, values: pa.Array, v: pa.Array, where: Locate
+    ) -> int | None:
+        kind = {POINT: "point", COMMA: "comma", MDY: "mdy", DMY: "dmy"}[option]
+        i = batch.first_evidence(kind)
+        return None if i is None else _line_of(values, i, v, where)
+
+    def _effective(self, reading: Reading) -> Reading:
+        return Reading(self.decimal_mark or reading.decimal_mark,
+                       self.date_order or reading.date_order)  # fmt: skip
+
+    def _settle(self, reading: str, option: str, line: int | None) -> None:
+        setattr(self, reading, option)
+        if line is not None:
+            self.settled_by[reading] = line
+        self.ambiguous.discard(reading)
+        kept = {r: t for r, t in self.typings.items() if getattr(r, reading) == option}
+        if not kept:
+            # No twin yet: the one typing saw only values that read the same both ways.
+            kept = {replace(r, **{reading: option}): t for r, t in self.typings.items()}
+        self.typings = kept
+
+    def _twin(self, reading: str, first: str, second: str) -> None:
+        self.ambiguous.add(reading)
+        if len({getattr(r, reading) for r in self.typings}) > 1:
+            return
+        born: dict[Reading, Typing] = {}
+        for r, t in self.typings.items():
+            other = second if getattr(r, reading) == first else first
+            born[r] = t
+            born[replace(r, **{reading: other})] = copy.deepcopy(t)
+        self.typings = born
+
+    # ---- result ----------------------------------------------------------------------
+    @property
+    def typing(self) -> Typing:
+        """The typing the column reports: the settled readings, else the defaults."""
+        if len(self.typings) == 1:
+            return next(iter(self.typings.values()))
+        want = self._effective(self.default)
+        return self.typings.get(want) or next(iter(self.typings.values()))
+
+    @property
+    def reading(self) -> Reading:
+        for r, t in self.typings.items():
+            if t is self.typing:
+                return self._effective(r)
+        return self._effective(self.default)
+
+    def format(self, typ: str) -> dict[str, Any] | None:
+        """How a formatted column's values were read, or None for a plain column."""
+        if not self.formatted or typ not in NUMBER_TYPES + DATE_TYPES:
+            return None
+        reading = self.reading
+        if typ in NUMBER_TYPES:
+            mark = reading.decimal_mark
+            grouping = sorted({ch for s in self.separators for ch in s if ch != mark})
+            unit = self.unit
+            return {
+                "kind": "number",
+                "decimal_mark": mark,
+                "grouping": grouping,
+                "unit": None if unit is None else "percent" if unit == PERCENT else "currency",
+                "currency": unit if unit not in (None, PERCENT) else None,
+                "negative": sorted(self.negatives - {"percent"}),
+                "ambiguous": "decimal_mark" in self.ambiguous,
+                "settled_by_line": self.settled_by.get("decimal_mark"),
+            }
+        order = reading.date_order
+        patterns: Counter[str] = Counter()
+        for shape, n in self.date_shapes.items():
+            patterns[date_pattern(shape, order)] += n
+        return {
+            "kind": "date",
+            "date_order": order,
+            "patterns": [p for p, _ in patterns.most_common(8)],
+            "ambiguous": "date_order" in self.ambiguous,
+            "settled_by_line": self.settled_by.get("date_order"),
+        }
+
+
+def _line_of(values: pa.Array, i: int, v: pa.Array, where: Locate) -> int:
+    """The line of ``values[i]``: ``values`` is the batch ``v`` or its distinct values."""
+    if values is not v:
+        i = pc.index(v, values[i]).as_py()
+    return where([i])[0]
