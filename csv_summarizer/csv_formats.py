@@ -32,6 +32,7 @@ POINT = "."
 COMMA = ","
 MDY = "MDY"
 DMY = "DMY"
+YMD = "YMD"  # reported only: year first reads one way
 UNREADABLE = "\x00"  # matches no type rule: a misfit, shown as written
 PERCENT = "%"
 
@@ -46,7 +47,10 @@ _CODES = ("USD", "EUR", "GBP", "JPY", "CNY", "INR", "CHF", "CAD", "AUD", "NZD", 
           "SEK", "NOK", "DKK", "ISK", "PLN", "CZK", "HUF", "RON", "BGN", "RUB", "UAH", "TRY",
           "ILS", "AED", "SAR", "ZAR", "BRL", "MXN", "ARS", "CLP", "COP", "PEN", "KRW", "TWD",
           "THB", "IDR", "MYR", "PHP", "VND", "NGN", "EGP", "KES", "PKR", "BDT")  # fmt: skip
-_CURRENCY = "|".join(re.escape(u) for u in (*_SYMBOLS, *_CODES))
+# In the patterns, any symbol or three capitals; the unit is then checked against the lists
+# (a short pattern keeps RE2's group extraction fast).
+_CURRENCY = r"[$€£¥₹₩₽₺₪₫฿₱₦]|[A-Z]{1,2}\$|kr|[A-Z]{3}"
+UNITS = frozenset((*_SYMBOLS, *_CODES, "%"))
 _MINUS = "\u2212-"  # the minus sign and hyphen-minus (last: literal in a class)
 
 NUMBER_RE = (
@@ -69,10 +73,14 @@ DATE_RE = (
     r"|(?P<a>[0-9]{1,2})(?P<sep1>[/.-])(?P<b>[0-9]{1,2})(?P<sep2>[/.-])(?P<y2>[0-9]{4}|[0-9]{2})"
     r"|(?P<d3>[0-9]{1,2})(?P<sep3>[- ])(?P<mon>[A-Za-z]{3})(?P<sep4>[- ])(?P<y3>[0-9]{4}|[0-9]{2}))"
     r"(?:(?P<t>[T ])(?P<hh>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<ss>[0-9]{2}))?"
-    r"(?: ?(?P<ampm>[AaPp][Mm]))?)?$"
+    r"(?:(?P<gap> ?)(?P<ampm>[AaPp][Mm]))?)?$"
 )
 # Two-digit years: 00-68 are 2000-2068, 69-99 are 1969-1999 (the POSIX strptime rule).
 YEAR_PIVOT = 69
+# A longer value is no number or date written for people (a grouped sextillion with cents
+# is 32 characters): it is read as written. The bound also keeps parsing cheap, since
+# extracting groups runs RE2's slower engines, whose time grows with the value.
+MAX_CHARS = 64
 # Only values that start like a formatted number or date are parsed at all.
 PREFILTER_RE = rf"^(?:[0-9(+{_MINUS}]|{_CURRENCY})"
 # A value that neither prefilter passes is text under every reading: one pass tells.
@@ -88,6 +96,8 @@ def is_formatted(value: str) -> str | None:
 
     For the header sniffer: the same patterns as ``Batch``, one value at a time.
     """
+    if len(value) > MAX_CHARS:
+        return None
     m = _NUMBER.match(value)
     if m and _signs_ok(m.group("open"), m.group("close"), m.group("s1"), m.group("s2"),
                        m.group("s3"), m.group("s4"), m.group("c1"), m.group("c2")):  # fmt: skip
@@ -108,6 +118,7 @@ def _signs_ok(*parts: str | None) -> bool:
         and len(signs) + bool(opened) <= 1
         and not (c1 and c2)
         and not (opened and "+" in "".join(signs))
+        and (c1 + c2).strip() in UNITS | {""}
     )
 
 
@@ -140,6 +151,26 @@ class Evidence:
     ambiguous_dates: int = 0
 
 
+def has_formatted(values: pa.Array) -> bool:
+    """Whether some value looks like a date or number written for people: the patterns
+    alone, without extracting groups, so that a plain batch costs little to rule out."""
+    cand = pc.and_kleene(
+        pc.match_substring_regex(values, PREFILTER_RE),
+        pc.less_equal(pc.utf8_length(values), MAX_CHARS),
+    )
+    if not pc.any(cand).as_py():
+        return False
+    c = pc.filter(values, cand)
+    if pc.any(pc.match_substring_regex(c, DATE_RE)).as_py():
+        return True
+    number = pc.match_substring_regex(c, NUMBER_RE)
+    return bool(pc.any(pc.and_not_kleene(number, pc.match_substring_regex(c, NUM_RE))).as_py())
+
+
+_UNIT_SET = pa.array(sorted(UNITS))
+_MONTH_SET = pa.array(_MONTHS)
+
+
 def _ints(text: pa.Array) -> pa.Array:
     return pc.cast(pc.if_else(pc.equal(text, ""), None, text), pa.int32())
 
@@ -157,18 +188,29 @@ class Batch:
 
     def __init__(self, values: pa.Array, unit: str | None = None) -> None:
         self.values = values
-        cand = pc.fill_null(pc.match_substring_regex(values, PREFILTER_RE), False)
-        self._where: pa.Array | None = None
+        self.unit = unit
         self.numbers: dict[str, pa.Array] | None = None
         self.dates: dict[str, pa.Array] | None = None
         self.units: Counter[str] = Counter()
+        self._mask: pa.Array | None = None
+        self._where: pa.Array | None = None
+        cand = pc.and_kleene(
+            pc.match_substring_regex(values, PREFILTER_RE),
+            pc.less_equal(pc.utf8_length(values), MAX_CHARS),
+        )
+        cand = pc.fill_null(cand, False)
         if not pc.any(cand).as_py():
             return
         self._mask = cand
         self._where = pc.indices_nonzero(cand)
         c = pc.filter(values, cand)
-        self._parse_numbers(c, unit)
-        self._parse_dates(c)
+        # Matching alone runs RE2's fast engine; groups are extracted only where it matched.
+        date_hit = pc.fill_null(pc.match_substring_regex(c, DATE_RE), False)
+        number_hit = pc.and_not_kleene(
+            pc.fill_null(pc.match_substring_regex(c, NUMBER_RE), False), date_hit
+        )
+        self._parse_numbers(c, number_hit)
+        self._parse_dates(c, date_hit)
 
     def has_formatted(self) -> bool:
         """Whether any value is a number or date that only a reading reads: not one the
@@ -182,59 +224,56 @@ class Batch:
         return bool(pc.any(pc.and_not_kleene(read, plain)).as_py())
 
     # ---- numbers ---------------------------------------------------------------------
-    def _parse_numbers(self, c: pa.Array, unit: str | None) -> None:
-        parts = pc.extract_regex(c, NUMBER_RE)
-        ok = pc.is_valid(parts)
-        if not pc.any(ok).as_py():
+    def _parse_numbers(self, c: pa.Array, hit: pa.Array) -> None:
+        parts = _extract(c, NUMBER_RE, hit)
+        if parts is None:
             return
         f = {name: pc.fill_null(pc.struct_field(parts, name), "") for name in
              ("open", "s1", "c1", "s2", "body", "s3", "c2", "s4", "close")}  # fmt: skip
-        opened, closed = pc.not_equal(f["open"], ""), pc.not_equal(f["close"], "")
-        signs = pc.add(
-            pc.add(pc.cast(pc.not_equal(f["s1"], ""), pa.int8()),
-                   pc.cast(pc.not_equal(f["s2"], ""), pa.int8())),
-            pc.add(pc.cast(pc.not_equal(f["s3"], ""), pa.int8()),
-                   pc.cast(pc.not_equal(f["s4"], ""), pa.int8())),
-        )  # fmt: skip
-        signs = pc.add(signs, pc.cast(opened, pa.int8()))
+        opened = pc.not_equal(f["open"], "")
+        signs = pc.cast(opened, pa.int8())
+        for name in ("s1", "s2", "s3", "s4"):
+            signs = pc.add(signs, pc.cast(pc.not_equal(f[name], ""), pa.int8()))
         plus = pc.or_kleene(pc.equal(f["s1"], "+"), pc.equal(f["s2"], "+"))
-        both_units = pc.and_kleene(pc.not_equal(f["c1"], ""), pc.not_equal(f["c2"], ""))
-        ok = pc.and_kleene(ok, pc.equal(opened, closed))
-        ok = pc.and_kleene(ok, pc.less_equal(signs, 1))
-        ok = pc.and_kleene(ok, pc.invert(pc.and_kleene(opened, plus)))
-        ok = pc.and_kleene(ok, pc.invert(both_units))
         value_unit = pc.utf8_trim_whitespace(pc.binary_join_element_wise(f["c1"], f["c2"], ""))
         has_unit = pc.not_equal(value_unit, "")
+        ok = pc.and_kleene(hit, pc.equal(opened, pc.not_equal(f["close"], "")))
+        ok = pc.and_kleene(ok, pc.less_equal(signs, 1))
+        ok = pc.and_kleene(ok, pc.invert(pc.and_kleene(opened, plus)))
+        ok = pc.and_kleene(ok, pc.invert(pc.and_kleene(pc.not_equal(f["c1"], ""),
+                                                       pc.not_equal(f["c2"], ""))))  # fmt: skip
+        ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(has_unit),
+                                            pc.is_in(value_unit, value_set=_UNIT_SET)))  # fmt: skip
         ok = pc.fill_null(ok, False)
+        unit = self.unit
         if pc.any(pc.and_kleene(ok, has_unit)).as_py():
             self.units = _counts(pc.filter(value_unit, pc.and_kleene(ok, has_unit)))
             if unit is None:
                 unit = self.units.most_common(1)[0][0]
             ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(has_unit), pc.equal(value_unit, unit)))
         body = f["body"]
-        point = pc.and_kleene(
-            ok, pc.fill_null(pc.match_substring_regex(body, BODY_RE[POINT]), False)
+        point = pc.fill_null(
+            pc.and_kleene(ok, pc.match_substring_regex(body, BODY_RE[POINT])), False
         )
-        comma = pc.and_kleene(
-            ok, pc.fill_null(pc.match_substring_regex(body, BODY_RE[COMMA]), False)
+        comma = pc.fill_null(
+            pc.and_kleene(ok, pc.match_substring_regex(body, BODY_RE[COMMA])), False
         )
         if not (pc.any(point).as_py() or pc.any(comma).as_py()):
             return
-        negative = pc.or_kleene(
-            pc.or_kleene(pc.match_substring_regex(pc.binary_join_element_wise(
-                f["s1"], f["s2"], f["s3"], f["s4"], ""), f"[{_MINUS}]"), opened),
-            pa.scalar(False),
-        )  # fmt: skip
-        seps = pc.replace_substring_regex(body, "[0-9]", "")
+        trailing = pc.or_kleene(pc.not_equal(f["s3"], ""), pc.not_equal(f["s4"], ""))
+        minus = pc.match_substring_regex(
+            pc.binary_join_element_wise(f["s1"], f["s2"], f["s3"], f["s4"], ""), f"[{_MINUS}]"
+        )
         self.numbers = {
             "text": c,
             "point": point,
             "comma": comma,
             "body": body,
-            "seps": seps,
-            "negative": negative,
+            # A point or a comma in the body reads differently under the two marks.
+            "marked": pc.or_kleene(pc.match_substring(body, "."), pc.match_substring(body, ",")),
+            "negative": pc.or_kleene(minus, opened),
             "parens": opened,
-            "trailing": pc.or_kleene(pc.not_equal(f["s3"], ""), pc.not_equal(f["s4"], "")),
+            "trailing": trailing,
             "percent": pc.equal(value_unit, PERCENT),
         }
         self.unit = unit
@@ -242,30 +281,29 @@ class Batch:
     def _number_text(self, mark: str) -> pa.Array:
         """The plain form of every parsed number under decimal mark ``mark``."""
         assert self.numbers is not None
-        groups = _GROUPS_POINT if mark == POINT else _GROUPS_COMMA
-        digits = pc.replace_substring_regex(self.numbers["body"], f"[{re.escape(groups)}]", "")
+        digits = self.numbers["body"]
+        for group in _GROUPS_POINT if mark == POINT else _GROUPS_COMMA:
+            if pc.any(pc.match_substring(digits, group)).as_py():
+                digits = pc.replace_substring(digits, group, "")
         if mark == COMMA:
             digits = pc.replace_substring(digits, ",", ".")
         sign = pc.if_else(self.numbers["negative"], "-", "")
         return pc.binary_join_element_wise(sign, digits, "")
 
     # ---- dates -----------------------------------------------------------------------
-    def _parse_dates(self, c: pa.Array) -> None:
-        parts = pc.extract_regex(c, DATE_RE)
-        ok = pc.is_valid(parts)
-        if not pc.any(ok).as_py():
+    def _parse_dates(self, c: pa.Array, hit: pa.Array) -> None:
+        parts = _extract(c, DATE_RE, hit)
+        if parts is None:
             return
         g = {name: pc.fill_null(pc.struct_field(parts, name), "") for name in
              ("y1", "m1", "d1", "a", "sep1", "b", "sep2", "y2", "d3", "sep3", "mon", "sep4",
-              "y3", "t", "hh", "mi", "ss", "ampm")}  # fmt: skip
+              "y3", "t", "hh", "mi", "ss", "gap", "ampm")}  # fmt: skip
         slashed = pc.not_equal(g["a"], "")
         named = pc.not_equal(g["mon"], "")
-        month_names = pa.array(_MONTHS)
-        mon_index = pc.add(pc.index_in(pc.utf8_lower(g["mon"]), value_set=month_names), 1)
-        ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(slashed), pc.equal(g["sep1"], g["sep2"])))
+        mon_index = pc.add(pc.index_in(pc.utf8_lower(g["mon"]), value_set=_MONTH_SET), 1)
+        ok = pc.and_kleene(hit, pc.or_kleene(pc.invert(slashed), pc.equal(g["sep1"], g["sep2"])))
         ok = pc.and_kleene(ok, pc.or_kleene(pc.invert(named), pc.and_kleene(
             pc.equal(g["sep3"], g["sep4"]), pc.is_valid(mon_index))))  # fmt: skip
-        ok = pc.fill_null(ok, False)
         year_text = pc.binary_join_element_wise(g["y1"], g["y2"], g["y3"], "")
         year = _ints(year_text)
         short = pc.equal(pc.utf8_length(year_text), 2)
@@ -273,7 +311,6 @@ class Batch:
             short, pc.add(year, pc.if_else(pc.less(year, YEAR_PIVOT), 2000, 1900)), year
         )
         a, b = _ints(g["a"]), _ints(g["b"])
-        dotted = pc.equal(g["sep1"], ".")  # DD.MM.YYYY: day first, whatever the order
         # Time of day: 1-12 with AM/PM, else 0-23.
         has_time = pc.not_equal(g["hh"], "")
         hour, minute = _ints(g["hh"]), _ints(g["mi"])
@@ -290,32 +327,34 @@ class Batch:
                    pc.if_else(pc.equal(ampm, "pm"), 12, 0)),
             hour,
         )  # fmt: skip
-        sec = pc.if_else(pc.equal(g["ss"], ""), "", pc.binary_join_element_wise(":", g["ss"], ""))
+        has_seconds = pc.not_equal(g["ss"], "")
+        sec = pc.if_else(has_seconds, pc.binary_join_element_wise(":", g["ss"], ""), "")
         time_ok = pc.or_kleene(
             pc.invert(has_time),
             pc.and_kleene(pc.and_kleene(hour_ok, pc.less_equal(minute, 59)),
-                    pc.or_kleene(pc.equal(g["ss"], ""), pc.less_equal(_ints(g["ss"]), 59))),
+                          pc.or_kleene(pc.invert(has_seconds),
+                                       pc.less_equal(_ints(g["ss"]), 59))),
         )  # fmt: skip
-        ok = pc.and_kleene(ok, pc.fill_null(time_ok, False))
-        # AM/PM needs a time; a bare ``T`` with AM/PM is not a form exports use.
+        ok = pc.fill_null(pc.and_kleene(ok, time_ok), False)
+        if not pc.any(ok).as_py():
+            return
         time_text = pc.if_else(
-            has_time,
-            pc.binary_join_element_wise("T", _pad2(hour24), ":", g["mi"], sec, ""),
-            "",
+            has_time, pc.binary_join_element_wise("T", _pad2(hour24), ":", g["mi"], sec, ""), ""
         )
-        mdy_ok = pc.and_kleene(
-            pc.and_kleene(pc.less_equal(a, 12), pc.greater_equal(a, 1)), pc.less_equal(b, 31)
-        )
-        dmy_ok = pc.and_kleene(
-            pc.and_kleene(pc.less_equal(b, 12), pc.greater_equal(b, 1)), pc.less_equal(a, 31)
-        )
-        shape = pc.replace_substring_regex(c, "[0-9]", "9")
+        in_range = _between(a, 1, 31)
+        # The form, for the column's ``patterns``: what ``date_pattern`` turns into text.
+        form = pc.if_else(pc.not_equal(g["y1"], ""), "Y", pc.if_else(named, "N", "S"))
+        shape = pc.binary_join_element_wise(
+            form, g["sep1"], g["sep3"], pc.cast(pc.utf8_length(year_text), pa.string()),
+            g["t"], pc.if_else(has_time, "h", ""), pc.if_else(has_seconds, "s", ""),
+            g["gap"], pc.if_else(twelve, "p", ""), "",
+        )  # fmt: skip
         self.dates = {
             "ok": ok,
-            "slashed": pc.fill_null(pc.and_kleene(slashed, pc.invert(dotted)), False),
-            "dotted": pc.fill_null(pc.and_kleene(slashed, dotted), False),
-            "mdy_ok": pc.fill_null(mdy_ok, False),
-            "dmy_ok": pc.fill_null(dmy_ok, False),
+            "slashed": pc.fill_null(pc.and_kleene(slashed, pc.not_equal(g["sep1"], ".")), False),
+            "dotted": pc.fill_null(pc.equal(g["sep1"], "."), False),
+            "mdy_ok": pc.fill_null(pc.and_kleene(_between(a, 1, 12), _between(b, 1, 31)), False),
+            "dmy_ok": pc.fill_null(pc.and_kleene(_between(b, 1, 12), in_range), False),
             "same": pc.fill_null(pc.equal(a, b), False),
             "year": pc.cast(year, pa.string()),
             "a": a,
@@ -327,8 +366,6 @@ class Batch:
             "time": time_text,
             "shape": shape,
         }
-        if not pc.any(ok).as_py():
-            self.dates = None
 
     def _date_text(self, order: str) -> pa.Array:
         """The ISO form of every parsed date under ``order``; null where not a date."""
@@ -336,16 +373,10 @@ class Batch:
         assert d is not None
         first_is_month = pc.and_kleene(pa.scalar(order == MDY), pc.invert(d["dotted"]))
         month = pc.coalesce(
-            pc.if_else(pc.is_valid(d["m1"]), d["m1"], None),
-            pc.if_else(pc.is_valid(d["mon"]), pc.cast(d["mon"], pa.int32()), None),
-            pc.if_else(first_is_month, d["a"], d["b"]),
+            d["m1"], pc.cast(d["mon"], pa.int32()), pc.if_else(first_is_month, d["a"], d["b"])
         )
         day = pc.coalesce(d["d1"], d["d3"], pc.if_else(first_is_month, d["b"], d["a"]))
-        valid = pc.and_kleene(
-            d["ok"],
-            pc.and_kleene(pc.and_kleene(pc.greater_equal(month, 1), pc.less_equal(month, 12)),
-                    pc.and_kleene(pc.greater_equal(day, 1), pc.less_equal(day, 31))),
-        )  # fmt: skip
+        valid = pc.and_kleene(d["ok"], pc.and_kleene(_between(month, 1, 12), _between(day, 1, 31)))
         iso = pc.binary_join_element_wise(
             pc.utf8_lpad(d["year"], width=4, padding="0"), "-", _pad2(month), "-", _pad2(day),
             d["time"], "",
@@ -357,9 +388,8 @@ class Batch:
         """The values as the type rules see them under ``reading``: formatted values in
         their plain form, values this reading cannot read as ``UNREADABLE``, others as
         they are."""
-        if self._where is None:
+        if self._where is None or self._mask is None:
             return self.values
-        parsed: pa.Array | None = None
         out = pc.take(self.values, self._where)
         if self.dates is not None:
             iso = self._date_text(reading.date_order)
@@ -376,13 +406,10 @@ class Batch:
         ev = Evidence()
         if self.numbers is not None:
             p, c = self.numbers["point"], self.numbers["comma"]
-            mark = pc.not_equal(self.numbers["seps"], "")
-            both = pc.and_kleene(p, c)
             ev.point_only = _count(pc.and_not_kleene(p, c))
             ev.comma_only = _count(pc.and_not_kleene(c, p))
-            # The same digits under both marks only where there is no point or comma.
-            differ = pc.match_substring_regex(self.numbers["seps"], "[.,]")
-            ev.ambiguous_numbers = _count(pc.and_kleene(pc.and_kleene(both, mark), differ))
+            both = pc.and_kleene(p, c)
+            ev.ambiguous_numbers = _count(pc.and_kleene(both, self.numbers["marked"]))
         if self.dates is not None:
             d = self.dates
             sl = pc.and_kleene(d["ok"], d["slashed"])
@@ -414,26 +441,45 @@ class Batch:
             return None
         return int(self._where[idx[0].as_py()].as_py())
 
-    def shapes(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
-        """Separator sets of the numbers, shapes of the dates (digits as 9), and how
-        negatives were written - for the column's ``format``."""
-        seps: Counter[str] = Counter()
+    def shapes(self) -> tuple[set[str], Counter[str], set[str]]:
+        """For the column's ``format``: the separators in the numbers' digits, the forms of
+        the dates (keys for ``date_pattern``), and how negatives were written."""
+        seps: set[str] = set()
         dates: Counter[str] = Counter()
-        negatives: Counter[str] = Counter()
+        negatives: set[str] = set()
         if self.numbers is not None:
             nums = self.numbers
             read = pc.or_kleene(nums["point"], nums["comma"])
-            seps = _counts(pc.filter(nums["seps"], read))
-            negatives["parentheses"] = _count(pc.and_kleene(read, nums["parens"]))
-            negatives["trailing_minus"] = _count(pc.and_kleene(read, nums["trailing"]))
-            minus = pc.and_kleene(
-                pc.and_not_kleene(nums["negative"], nums["parens"]), pc.invert(nums["trailing"])
-            )
-            negatives["minus"] = _count(pc.and_kleene(read, minus))
-            negatives["percent"] = _count(pc.and_kleene(read, nums["percent"]))
+            bodies = pc.filter(nums["body"], read)
+            seps = {
+                ch for ch in "," + _GROUPS_COMMA if pc.any(pc.match_substring(bodies, ch)).as_py()
+            }
+            styles = {
+                "parentheses": nums["parens"],
+                "trailing_minus": nums["trailing"],
+                "minus": pc.and_not_kleene(
+                    pc.and_not_kleene(nums["negative"], nums["parens"]), nums["trailing"]
+                ),
+            }
+            negatives = {k for k, m in styles.items() if _count(pc.and_kleene(read, m))}
         if self.dates is not None:
             dates = _counts(pc.filter(self.dates["shape"], self.dates["ok"]))
         return seps, dates, negatives
+
+
+def _extract(values: pa.Array, pattern: str, hit: pa.Array) -> pa.Array | None:
+    """``extract_regex`` where ``hit``, null elsewhere; None if nothing hit."""
+    if not pc.any(hit).as_py():
+        return None
+    if pc.all(hit).as_py():
+        return pc.extract_regex(values, pattern)
+    parts = pc.extract_regex(pc.filter(values, hit), pattern)
+    at = pc.subtract(pc.cumulative_sum(pc.cast(hit, pa.int64())), 1)
+    return pc.take(parts, pc.if_else(hit, at, pa.scalar(None, pa.int64())))
+
+
+def _between(x: pa.Array, lo: int, hi: int) -> pa.Array:
+    return pc.and_kleene(pc.greater_equal(x, lo), pc.less_equal(x, hi))
 
 
 def _count(mask: pa.Array) -> int:
@@ -449,28 +495,28 @@ def _counts(values: pa.Array) -> Counter[str]:
 
 
 def date_pattern(shape: str, order: str) -> str:
-    """``99/99/9999 99:99 PM`` -> ``MM/DD/YYYY hh:mm AM/PM`` under ``order``."""
-    m = _DATE.match(shape.replace("9", "1"))
-    if m is None:
-        return shape
-    time = ""
-    if m.group("hh") is not None:
-        seconds = ":ss" if m.group("ss") is not None else ""
-        if m.group("ampm") is not None:
-            gap = " " if " " + m.group("ampm") in shape else ""
-            time = f"{m.group('t')}hh:mm{seconds}{gap}AM/PM"
-        else:
-            time = f"{m.group('t')}HH:mm{seconds}"
-    if m.group("y1") is not None:
-        return "YYYY/MM/DD" + time
-    if m.group("mon") is not None:
-        s = m.group("sep3")
-        year = "Y" * len(m.group("y3"))
-        return f"D{s}Mon{s}{year}{time}"
-    s = m.group("sep1")
-    year = "Y" * len(m.group("y2"))
-    first, second = ("MM", "DD") if order == MDY and s != "." else ("DD", "MM")
-    return f"{first}{s}{second}{s}{year}{time}"
+    """A date form's key from ``Batch.shapes`` as a pattern under ``order``:
+    ``S/4 hp`` -> ``MM/DD/YYYY hh:mm AM/PM``."""
+    form, rest = shape[0], shape[1:]
+    sep = rest[0] if rest[:1] in ("/", ".", "-", " ") else ""
+    rest = rest[len(sep) :]
+    year = "Y" * int(rest[0])
+    rest = rest[1:]
+    if form == "Y":
+        date = "YYYY/MM/DD"
+    elif form == "N":
+        date = f"D{sep}Mon{sep}{year}"
+    else:
+        first, second = ("MM", "DD") if order == MDY and sep != "." else ("DD", "MM")
+        date = f"{first}{sep}{second}{sep}{year}"
+    if "h" not in rest:
+        return date
+    t = rest[0]
+    seconds = ":ss" if "s" in rest else ""
+    if rest.endswith("p"):
+        gap = " " if rest.endswith(" p") else ""
+        return f"{date}{t}hh:mm{seconds}{gap}AM/PM"
+    return f"{date}{t}HH:mm{seconds}"
 
 
 def kind_of(value: str) -> str:

@@ -36,10 +36,13 @@ from csv_formats import (
     MDY,
     PERCENT,
     POINT,
+    YMD,
     Batch,
     Reading,
     date_pattern,
+    has_formatted,
 )
+from csv_classify import TS, cast_or_none
 from csv_typing import Locate, Typing, Unique
 
 # Plain values whose reading depends on the decimal mark: a point that may group thousands
@@ -86,7 +89,7 @@ class Readings:
                 if not pc.any(pc.match_substring_regex(values, ANY_KIND_RE)).as_py():
                     typing.add_text(v, where)  # no value starts like a number, date or word
                     return
-                if not Batch(values, self.unit).has_formatted():
+                if _all_plain(values) or not has_formatted(values):
                     typing.add_slow(v, where, uniq)
                     return
                 self.formatted = True
@@ -128,7 +131,7 @@ class Readings:
         seps, shapes, negatives = batch.shapes()
         self.separators.update(seps)
         self.date_shapes.update(shapes)
-        self.negatives.update(k for k, n in negatives.items() if n)
+        self.negatives.update(negatives)
         at = None if uniq is None else pc.index_in(v, value_set=uniq[0])
         for reading, typing in self.typings.items():
             read = batch.read(self._effective(reading))
@@ -176,6 +179,16 @@ class Readings:
         self.typings = born
 
     # ---- result ----------------------------------------------------------------------
+    def _order_of_forms(self) -> str | None:
+        """The order the column's dates were written in when no value could be read in
+        two orders (31.12.2024, 6-May-2024, 2024/05/06): the most frequent form's."""
+        if "date_order" in self.ambiguous or not self.date_shapes:
+            return None
+        shapes = [shape for shape, _ in self.date_shapes.most_common()]
+        if any(shape[0] == "S" and shape[1] in "/-" for shape in shapes):
+            return None  # month and day could be either way round
+        return YMD if shapes[0][0] == "Y" else DMY
+
     @property
     def typing(self) -> Typing:
         """The typing the column reports: the settled readings, else the defaults."""
@@ -206,11 +219,11 @@ class Readings:
                 "grouping": grouping,
                 "unit": None if unit is None else "percent" if unit == PERCENT else "currency",
                 "currency": unit if unit not in (None, PERCENT) else None,
-                "negative": sorted(self.negatives - {"percent"}),
+                "negative": sorted(self.negatives),
                 "ambiguous": "decimal_mark" in self.ambiguous,
                 "settled_by_line": self.settled_by.get("decimal_mark"),
             }
-        order = reading.date_order
+        order = self.date_order or self._order_of_forms() or reading.date_order
         patterns: Counter[str] = Counter()
         for shape, n in self.date_shapes.items():
             patterns[date_pattern(shape, order)] += n
@@ -221,6 +234,12 @@ class Readings:
             "ambiguous": "date_order" in self.ambiguous,
             "settled_by_line": self.settled_by.get("date_order"),
         }
+
+
+def _all_plain(values: pa.Array) -> bool:
+    """Whether every value is a plain number or an ISO date or time: a cast tells at the
+    cost of a parse, cheaper than ruling out every formatted pattern."""
+    return cast_or_none(values, pa.float64()) is not None or cast_or_none(values, TS) is not None
 
 
 def _line_of(values: pa.Array, i: int, v: pa.Array, where: Locate) -> int:

@@ -183,7 +183,7 @@ def test_crm_export_quoted_money_and_multi_line_notes():
         "2024-02-28",
         "2025-01-01",
     )
-    assert created["format"] == date_format(patterns=["D-Mon-YYYY"])
+    assert created["format"] == date_format(date_order="DMY", patterns=["D-Mon-YYYY"])
     assert col(s, "notes")["type"] == "string"
 
 
