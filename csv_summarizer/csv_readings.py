@@ -29,6 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from csv_classify import TS, cast_or_none
 from csv_formats import (
     ANY_KIND_RE,
     COMMA,
@@ -42,7 +43,6 @@ from csv_formats import (
     date_pattern,
     has_formatted,
 )
-from csv_classify import TS, cast_or_none
 from csv_typing import Locate, Typing, Unique
 
 # Plain values whose reading depends on the decimal mark: a point that may group thousands
