@@ -107,6 +107,11 @@ def test_too_large_is_rejected_before_download(aws, image_fn, monkeypatch):
     (record,) = image_fn.invoke(event)["records"]
     assert record["detail"] == "too_large"
     assert gets == []
+    report = json.loads(_get(aws, "huge.jpg/error.json")["Body"].read())
+    assert report["message"] == (
+        "the object is 1000000000 bytes, over the limit of 268435456 bytes; the stack "
+        "parameter MaxImageBytes raises it"
+    )
 
 
 def test_duplicate_event_is_skipped(aws, image_fn, monkeypatch):
@@ -259,8 +264,8 @@ def test_a_10_gigapixel_png_gets_a_report_that_names_max_image_pixels(aws, image
     report = json.loads(_get(aws, "huge.png/error.json")["Body"].read())
     assert report["reason"] == "too_many_pixels"
     assert report["message"] == (
-        "the image is 100000x100000 = 10000000000 pixels, over the limit of 50000000 pixels "
-        "(MaxImagePixels)"
+        "the image is 100000x100000 = 10000000000 pixels, over the limit of 250000000 pixels"
+        "; the stack parameter MaxImagePixels raises it (with ImageMemorySize: about 10 MB per megapixel)"
     )
 
 
