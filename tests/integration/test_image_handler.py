@@ -17,6 +17,13 @@ VARIANT_NAMES = {"compressed", "low_quality", "webp", "png", "thumbnail"}
 FORMATS = {"compressed": "JPEG", "low_quality": "JPEG", "webp": "WEBP", "png": "PNG"}
 
 
+# The next step every too_many_pixels report ends with.
+RAISE_PIXELS = (
+    "; the stack parameter MaxImagePixels raises it (with ImageMemorySize: "
+    "about 10 MB per megapixel)"
+)
+
+
 def _jpeg(width=640, height=480, colour=(200, 30, 40)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=95)
@@ -265,7 +272,7 @@ def test_a_10_gigapixel_png_gets_a_report_that_names_max_image_pixels(aws, image
     assert report["reason"] == "too_many_pixels"
     assert report["message"] == (
         "the image is 100000x100000 = 10000000000 pixels, over the limit of 250000000 pixels"
-        "; the stack parameter MaxImagePixels raises it (with ImageMemorySize: about 10 MB per megapixel)"
+        + RAISE_PIXELS
     )
 
 
