@@ -41,7 +41,7 @@ from variants import (
     parse_background,
 )
 
-MANIFEST_SCHEMA_VERSION = "1.0"
+MANIFEST_SCHEMA_VERSION = "1.1"  # 1.1: "changes"
 MANIFEST_NAME = "manifest.json"
 ERROR_REPORT_NAME = "error.json"
 BYTES_PARAMETER = "MaxImageBytes"  # the stack parameter named in a too_large report
@@ -148,6 +148,7 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
             "mode": result.source_mode,
         },
         "variants": written,
+        "changes": list(result.changes),
         "notes": list(result.notes),
         "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

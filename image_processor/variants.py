@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import image_changes
 from image_decode import DecodedImage, decode
 from image_encode import (
     CONTENT_TYPES,
@@ -143,6 +144,7 @@ class ImageResult:
     variants: list[EncodedVariant]
     notes: list[str]
     decode_ms: float = 0.0
+    changes: list[dict[str, Any]] = field(default_factory=list)  # image_changes
     total_ms: float = 0.0
 
 
@@ -194,7 +196,12 @@ def _encode_single(job: _Job) -> tuple[bytes, Image.Image]:
     raise AssertionError(f"no single-task encoder for {job.format}")  # pragma: no cover
 
 
-def _plan(decoded: DecodedImage, limits: ImageLimits, specs: Sequence[VariantSpec]) -> list[_Job]:
+def _plan(
+    decoded: DecodedImage,
+    limits: ImageLimits,
+    specs: Sequence[VariantSpec],
+    changes: list[dict[str, Any]],
+) -> list[_Job]:
     base = decoded.image
     has_alpha = decoded.has_alpha
     notes = decoded.notes
@@ -220,6 +227,9 @@ def _plan(decoded: DecodedImage, limits: ImageLimits, specs: Sequence[VariantSpe
             limit = MAX_SIDE[fmt]
             pixels = SharedImage(lambda p=pixels, m=limit: fit_within(p(), m)).get
             notes.append(f"{spec.name}: downscaled to fit {fmt}'s {limit} px side limit")
+            changes.append(
+                image_changes.scaled_to_fit(spec.name, fmt, limit, fit_size((w, h), limit))
+            )
         job = _Job(spec, fmt, spec.output_options(has_alpha), pixels)
         if fmt == "PNG" and job.options.get("strips"):
             job.png = PngPlan(pixels(), level=int(job.options["level"]))
@@ -238,7 +248,9 @@ def make_variants(
     limits = limits or ImageLimits()
     started = time.perf_counter()
     decoded = decode(data, limits)
-    jobs = _plan(decoded, limits, specs)
+    bits = image_changes.source_bits(data, decoded.source_format, decoded.source_mode)
+    changes = image_changes.from_decode(bits, decoded.notes)
+    jobs = _plan(decoded, limits, specs, changes)
 
     # Memory, not only time, decides the schedule: the full-size JPEG and WebP encoders each
     # hold a large working buffer (libjpeg's whole-image coefficient buffer for optimized
@@ -306,6 +318,7 @@ def make_variants(
         source_mode=decoded.source_mode,
         variants=variants,
         notes=list(decoded.notes),
+        changes=changes,
         decode_ms=round(decoded.decode_ms, 3),
         total_ms=round((time.perf_counter() - started) * 1000, 3),
     )

@@ -298,3 +298,10 @@ def test_a_16_6_mb_icc_profile_is_converted_not_copied_into_the_variants(aws, im
         total += len(body)
     # Flat colour: a few kilobytes of pixels in all; the profile alone was 16.6 MB a copy.
     assert total < 100_000
+
+
+def test_the_manifest_says_a_16_bit_png_lost_its_depth(aws, image_fn):
+    image_fn.invoke(upload(aws, UPLOAD, "images/deep.png", fx.rgb16_png(), "0001"))
+    manifest = _manifest(aws, "deep.png")
+    assert manifest["schema_version"] == "1.1"
+    assert manifest["changes"] == [{"change": "bit_depth_reduced", "from_bits": 16, "to_bits": 8}]
