@@ -41,9 +41,10 @@ from variants import (
     parse_background,
 )
 
-MANIFEST_SCHEMA_VERSION = "1.0"
+MANIFEST_SCHEMA_VERSION = "1.1"  # 1.1: "changes"
 MANIFEST_NAME = "manifest.json"
 ERROR_REPORT_NAME = "error.json"
+BYTES_PARAMETER = "MaxImageBytes"  # the stack parameter named in a too_large report
 
 CONFIG = ImageProcessorConfig.from_env()
 LIMITS = ImageLimits(
@@ -87,9 +88,9 @@ def handle_image(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
     markers = _markers(prefix)
     reject_if_keys_too_long(_output_keys(prefix))  # before any write, and before the work
     skip_if_done(ref, store, CONFIG.processed_bucket, markers)
-    reject_if_too_large(ref.size, CONFIG.max_image_bytes)
+    reject_if_too_large(ref.size, CONFIG.max_image_bytes, BYTES_PARAMETER)
     data = store.get_bytes(ref)
-    reject_if_too_large(len(data), CONFIG.max_image_bytes)
+    reject_if_too_large(len(data), CONFIG.max_image_bytes, BYTES_PARAMETER)
 
     try:
         with tracer.provider.in_subsegment("make_variants"):
@@ -147,6 +148,7 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
             "mode": result.source_mode,
         },
         "variants": written,
+        "changes": list(result.changes),
         "notes": list(result.notes),
         "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

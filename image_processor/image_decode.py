@@ -227,6 +227,11 @@ def _drop_opaque_alpha(im: Image.Image, notes: list[str]) -> Image.Image:
 
 # The stack parameter that sets ImageLimits.max_pixels: the one to raise, so reports name it.
 PIXEL_LIMIT_PARAMETER = "MaxImagePixels"
+# Memory grows with the pixels: the report says both parameters, so nobody raises one alone.
+RAISE_PIXELS = (
+    f"the stack parameter {PIXEL_LIMIT_PARAMETER} raises it (with ImageMemorySize: "
+    "about 10 MB per megapixel)"
+)
 
 
 def _check_pixels(what: str, width: int, height: int, limits: ImageLimits) -> None:
@@ -234,7 +239,7 @@ def _check_pixels(what: str, width: int, height: int, limits: ImageLimits) -> No
         raise ImageRejected(
             "too_many_pixels",
             f"{what} {width}x{height} = {width * height} pixels, over the limit of "
-            f"{limits.max_pixels} pixels ({PIXEL_LIMIT_PARAMETER})",
+            f"{limits.max_pixels} pixels; {RAISE_PIXELS}",
         )
 
 
@@ -246,8 +251,8 @@ def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejected:
         # size); its text speaks of a "decompression bomb" and twice the limit.
         return ImageRejected(
             "too_many_pixels",
-            f"decoding met a tile or frame over the limit of {limits.max_pixels} pixels "
-            f"({PIXEL_LIMIT_PARAMETER})",
+            f"decoding met a tile or frame over the limit of {limits.max_pixels} pixels; "
+            f"{RAISE_PIXELS}",
         )
     text = str(exc) or type(exc).__name__
     if isinstance(exc, ValueError) and "MAX_TEXT_CHUNK" in text:

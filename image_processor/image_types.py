@@ -51,7 +51,7 @@ class ImageRejected(Exception):
 class ImageLimits:
     """Input limits and output knobs. The defaults follow imgproxy's secure defaults."""
 
-    max_pixels: int = 50_000_000
+    max_pixels: int = 250_000_000
     thumbnail_size: int = 300
     background: tuple[int, int, int] = (255, 255, 255)
     formats: tuple[str, ...] = DEFAULT_FORMATS

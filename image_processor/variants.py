@@ -3,7 +3,7 @@
 Pure: bytes in, encoded variants out. No S3, no Lambda, no boto3. ``make_variants`` decodes
 once (``image_decode``), derives every variant from that one image, and runs the encoders on
 a thread pool: Pillow releases the GIL while resampling and encoding into a file descriptor,
-CPython's zlib releases it while compressing, so the variants and the PNG's strips overlap.
+ISA-L releases it while compressing, so the variants and the PNG's strips overlap.
 
 Output contract (see ``VARIANTS``):
 
@@ -32,12 +32,12 @@ import functools
 import os
 import re
 import time
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import image_changes
 from image_decode import DecodedImage, decode
 from image_encode import (
     CONTENT_TYPES,
@@ -97,17 +97,19 @@ class VariantSpec:
 #   buffer in the encoder, and decodes slower on clients: not used.
 # * WebP method 2: 2.4-3x faster than the default method 4 and within +2.5..+6% of its
 #   bytes at quality 80 on every bench input (methods 0-1 were up to 27% larger on some).
-# * PNG deflate level 3 over the strip encoder (filters are always adaptive): within ~7% of
-#   Pillow's default level 6 in bytes at ~1/3 of its CPU time, split over all cores.
+# * PNG: the strip encoder (one filter per strip, ISA-L deflate level 3, its best): within
+#   +4..+7% of Pillow's default level 6 in bytes at about a tenth of its CPU time, split
+#   over all cores. The thumbnail's PNG is small: Pillow's own writer at its default level.
 JPEG_OPTIONS: dict[str, Any] = {"optimize": True, "progressive": False}
 WEBP_METHOD = 2
 PNG_LEVEL = 3
+THUMBNAIL_PNG_LEVEL = 6
 
 VARIANTS: tuple[VariantSpec, ...] = (
     VariantSpec("compressed", "compressed", "JPEG", {"quality": 85, **JPEG_OPTIONS}),
     VariantSpec("low_quality", "low_quality", "JPEG", {"quality": 60, **JPEG_OPTIONS}),
     VariantSpec("webp", "image", "WEBP", {"quality": 80, "method": WEBP_METHOD}),
-    VariantSpec("png", "image", "PNG", {"level": PNG_LEVEL, "strategy": zlib.Z_FILTERED}),
+    VariantSpec("png", "image", "PNG", {"level": PNG_LEVEL, "strips": True}),
     VariantSpec(
         "thumbnail",
         "thumbnail",
@@ -115,7 +117,7 @@ VARIANTS: tuple[VariantSpec, ...] = (
         {"quality": 85, **JPEG_OPTIONS},
         thumbnail=True,
         alpha_format="PNG",
-        alpha_options={"level": 6, "strategy": zlib.Z_FILTERED},
+        alpha_options={"compress_level": THUMBNAIL_PNG_LEVEL},
     ),
 )
 
@@ -142,6 +144,7 @@ class ImageResult:
     variants: list[EncodedVariant]
     notes: list[str]
     decode_ms: float = 0.0
+    changes: list[dict[str, Any]] = field(default_factory=list)  # image_changes
     total_ms: float = 0.0
 
 
@@ -188,10 +191,17 @@ def _encode_single(job: _Job) -> tuple[bytes, Image.Image]:
         return save_to_bytes(image, "JPEG", **options), image
     if job.format == "WEBP":
         return save_to_bytesio(image, "WEBP", **options), image
+    if job.format == "PNG":
+        return save_to_bytes(image, "PNG", **options), image
     raise AssertionError(f"no single-task encoder for {job.format}")  # pragma: no cover
 
 
-def _plan(decoded: DecodedImage, limits: ImageLimits, specs: Sequence[VariantSpec]) -> list[_Job]:
+def _plan(
+    decoded: DecodedImage,
+    limits: ImageLimits,
+    specs: Sequence[VariantSpec],
+    changes: list[dict[str, Any]],
+) -> list[_Job]:
     base = decoded.image
     has_alpha = decoded.has_alpha
     notes = decoded.notes
@@ -217,14 +227,12 @@ def _plan(decoded: DecodedImage, limits: ImageLimits, specs: Sequence[VariantSpe
             limit = MAX_SIDE[fmt]
             pixels = SharedImage(lambda p=pixels, m=limit: fit_within(p(), m)).get
             notes.append(f"{spec.name}: downscaled to fit {fmt}'s {limit} px side limit")
-        job = _Job(spec, fmt, spec.output_options(has_alpha), pixels)
-        if fmt == "PNG":
-            opts = job.options
-            job.png = PngPlan(
-                pixels(),
-                level=int(opts.get("level", 6)),
-                strategy=int(opts.get("strategy", zlib.Z_FILTERED)),
+            changes.append(
+                image_changes.scaled_to_fit(spec.name, fmt, limit, fit_size((w, h), limit))
             )
+        job = _Job(spec, fmt, spec.output_options(has_alpha), pixels)
+        if fmt == "PNG" and job.options.get("strips"):
+            job.png = PngPlan(pixels(), level=int(job.options["level"]))
         jobs.append(job)
     return jobs
 
@@ -240,7 +248,9 @@ def make_variants(
     limits = limits or ImageLimits()
     started = time.perf_counter()
     decoded = decode(data, limits)
-    jobs = _plan(decoded, limits, specs)
+    bits = image_changes.source_bits(data, decoded.source_format, decoded.source_mode)
+    changes = image_changes.from_decode(bits, decoded.notes)
+    jobs = _plan(decoded, limits, specs, changes)
 
     # Memory, not only time, decides the schedule: the full-size JPEG and WebP encoders each
     # hold a large working buffer (libjpeg's whole-image coefficient buffer for optimized
@@ -308,6 +318,7 @@ def make_variants(
         source_mode=decoded.source_mode,
         variants=variants,
         notes=list(decoded.notes),
+        changes=changes,
         decode_ms=round(decoded.decode_ms, 3),
         total_ms=round((time.perf_counter() - started) * 1000, 3),
     )

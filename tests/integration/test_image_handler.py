@@ -17,6 +17,13 @@ VARIANT_NAMES = {"compressed", "low_quality", "webp", "png", "thumbnail"}
 FORMATS = {"compressed": "JPEG", "low_quality": "JPEG", "webp": "WEBP", "png": "PNG"}
 
 
+# The next step every too_many_pixels report ends with.
+RAISE_PIXELS = (
+    "; the stack parameter MaxImagePixels raises it (with ImageMemorySize: "
+    "about 10 MB per megapixel)"
+)
+
+
 def _jpeg(width=640, height=480, colour=(200, 30, 40)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=95)
@@ -107,6 +114,11 @@ def test_too_large_is_rejected_before_download(aws, image_fn, monkeypatch):
     (record,) = image_fn.invoke(event)["records"]
     assert record["detail"] == "too_large"
     assert gets == []
+    report = json.loads(_get(aws, "huge.jpg/error.json")["Body"].read())
+    assert report["message"] == (
+        "the object is 1000000000 bytes, over the limit of 268435456 bytes; the stack "
+        "parameter MaxImageBytes raises it"
+    )
 
 
 def test_duplicate_event_is_skipped(aws, image_fn, monkeypatch):
@@ -259,8 +271,8 @@ def test_a_10_gigapixel_png_gets_a_report_that_names_max_image_pixels(aws, image
     report = json.loads(_get(aws, "huge.png/error.json")["Body"].read())
     assert report["reason"] == "too_many_pixels"
     assert report["message"] == (
-        "the image is 100000x100000 = 10000000000 pixels, over the limit of 50000000 pixels "
-        "(MaxImagePixels)"
+        "the image is 100000x100000 = 10000000000 pixels, over the limit of 250000000 pixels"
+        + RAISE_PIXELS
     )
 
 
@@ -286,3 +298,10 @@ def test_a_16_6_mb_icc_profile_is_converted_not_copied_into_the_variants(aws, im
         total += len(body)
     # Flat colour: a few kilobytes of pixels in all; the profile alone was 16.6 MB a copy.
     assert total < 100_000
+
+
+def test_the_manifest_says_a_16_bit_png_lost_its_depth(aws, image_fn):
+    image_fn.invoke(upload(aws, UPLOAD, "images/deep.png", fx.rgb16_png(), "0001"))
+    manifest = _manifest(aws, "deep.png")
+    assert manifest["schema_version"] == "1.1"
+    assert manifest["changes"] == [{"change": "bit_depth_reduced", "from_bits": 16, "to_bits": 8}]

@@ -31,7 +31,7 @@ RUNTIME_DIR = ROOT / "layers" / "runtime" / "pipeline_runtime"
 # Pure modules of the runtime layer that every function and the local runner may import.
 SHARED_PURE = {"file_signatures": ROOT / "layers" / "runtime" / "file_signatures.py"}
 FUNCTIONS = {
-    "image_processor": frozenset({"PIL", "pillow_heif"}),
+    "image_processor": frozenset({"PIL", "pillow_heif", "isal"}),
     "csv_summarizer": frozenset({"pyarrow"}),
 }
 RUNTIME_LIBRARIES = frozenset(

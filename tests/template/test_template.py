@@ -407,7 +407,7 @@ def test_limit_parameters_have_descriptions_and_bounds():
     ):
         assert params[name]["Description"]
         assert params[name]["MinValue"] <= params[name]["Default"] <= params[name]["MaxValue"]
-    assert params["MaxImagePixels"]["Default"] == 50_000_000
+    assert params["MaxImagePixels"]["Default"] == 250_000_000
 
 
 def test_every_checkov_skip_has_a_reason():

@@ -37,7 +37,7 @@ def test_image_config_values(stack):
     assert config.upload_bucket == "test-upload-123456789012-us-east-1"
     assert config.processed_bucket == "test-processed-123456789012-us-east-1"
     assert config.upload_prefix == "images/"
-    assert config.max_image_pixels == 50_000_000
+    assert config.max_image_pixels == 250_000_000
     assert config.thumbnail_size == 300
     assert config.jpeg_background == "ffffff"
 

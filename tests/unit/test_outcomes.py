@@ -110,6 +110,12 @@ def test_an_object_over_the_limit_is_rejected_as_too_large():
         "too_large",
         "object is 11 bytes; the limit is 10",
     )
+    with pytest.raises(InputRejected) as named:
+        reject_if_too_large(11, 10, "MaxImageBytes")
+    assert named.value.message == (
+        "the object is 11 bytes, over the limit of 10 bytes; the stack parameter "
+        "MaxImageBytes raises it"
+    )
 
 
 def _batch(*keys: str) -> dict:

@@ -110,10 +110,17 @@ class RecordsFailed(RuntimeError):
     """Raised after all records ran, when some failed for reasons a retry may fix."""
 
 
-def reject_if_too_large(size: int | None, limit: int) -> None:
-    """Raise InputRejected('too_large') for an object over the function's size limit."""
+def reject_if_too_large(size: int | None, limit: int, parameter: str | None = None) -> None:
+    """Raise InputRejected('too_large') for an object over the function's size limit;
+    ``parameter`` names the stack parameter that raises it."""
     if size is not None and size > limit:
-        raise InputRejected("too_large", f"object is {size} bytes; the limit is {limit}")
+        if parameter is None:
+            raise InputRejected("too_large", f"object is {size} bytes; the limit is {limit}")
+        raise InputRejected(
+            "too_large",
+            f"the object is {size} bytes, over the limit of {limit} bytes; the stack "
+            f"parameter {parameter} raises it",
+        )
 
 
 def key_bytes(key: str) -> int:
