@@ -50,7 +50,7 @@ __all__ = [
     "summary_key",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1 added each column's `format`
 DEFAULT_UPLOAD_PREFIX = "csv/"
 DEFAULT_SUMMARY_PREFIX = "summaries/"
 
