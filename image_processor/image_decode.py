@@ -174,7 +174,11 @@ def _normalise_mode(im: Image.Image, data: bytes, fmt: str, notes: list[str]) ->
     elif mode == "CMYK":
         return _cmyk_to_srgb(im, source, notes)
     elif mode not in OUTPUT_MODES:
-        raise ImageRejected("unsupported_format", f"unsupported pixel mode {mode}")
+        raise ImageRejected(
+            "unsupported_format",
+            f"the pixels are in mode {mode}, which this function does not convert; save the "
+            "image as 8- or 16-bit RGB, RGBA or grayscale",
+        )
 
     # 16-bit gray+alpha PNGs decode as RGBA in Pillow; gray stays gray.
     if fmt == "PNG" and im.mode == "RGBA" and _png_color_type(data) == 4:
@@ -263,8 +267,16 @@ def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejected:
             "the most Pillow reads; re-save the image with a smaller profile or without it",
         )
     if isinstance(exc, OSError) and "truncated" in text:
-        return ImageRejected("truncated", text)
-    return ImageRejected("corrupt", f"{type(exc).__name__}: {text}")
+        return ImageRejected(
+            "truncated",
+            f"the file ends before all of its pixels ({text}); upload the whole file again: "
+            "an interrupted upload or copy is the usual cause",
+        )
+    return ImageRejected(
+        "corrupt",
+        f"the bytes start like an image but do not decode ({type(exc).__name__}: {text}); "
+        "export or save the image again from the program that made it",
+    )
 
 
 def _check_container(fmt: str, data: bytes) -> None:
@@ -273,7 +285,9 @@ def _check_container(fmt: str, data: bytes) -> None:
         declared = struct.unpack("<I", data[4:8])[0] + 8
         if declared > len(data):
             raise ImageRejected(
-                "truncated", f"WebP declares {declared} bytes but only {len(data)} are present"
+                "truncated",
+                f"the WebP header declares {declared} bytes but only {len(data)} are present; "
+                "upload the whole file again: an interrupted upload or copy is the usual cause",
             )
 
 
@@ -281,7 +295,9 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
     """Decode ``data`` once; raise ImageRejected for anything the bytes are to blame for."""
     started = time.perf_counter()
     if len(data) == 0:
-        raise ImageRejected("empty", "the object has zero bytes")
+        raise ImageRejected(
+            "empty", "the object has zero bytes; upload the file again (nothing was written)"
+        )
     if limits.max_bytes is not None and len(data) > limits.max_bytes:
         raise ImageRejected(
             "too_large", f"{len(data)} bytes exceeds the limit of {limits.max_bytes} bytes"
@@ -289,15 +305,22 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
     allowed = tuple(f.upper() for f in limits.formats)
     sniffed = sniff_format(bytes(data[: file_signatures.SNIFF_BYTES]))
     if sniffed is None:
-        raise ImageRejected("unsupported_format", "the content is not a recognised image format")
+        raise ImageRejected(
+            "unsupported_format",
+            "the bytes are not an image in any format this function reads (the key's "
+            f"extension is not looked at); upload one of: {', '.join(allowed)}",
+        )
     if sniffed not in allowed:
         raise ImageRejected(
             "unsupported_format",
-            f"content is {sniffed}, which is not in the allowed formats ({', '.join(allowed)})",
+            f"the content is {sniffed}, which is not one of the allowed formats "
+            f"({', '.join(allowed)}); convert it to one of them before uploading",
         )
     if sniffed == "HEIF" and not _register_heif():
         raise ImageRejected(
-            "unsupported_format", "content is HEIF but the pillow-heif plugin is not installed"
+            "unsupported_format",
+            "the content is HEIF but the pillow-heif plugin is not in this deployment; "
+            "build the Pillow layer with it (layers/pillow), or upload a JPEG",
         )
     _check_container(sniffed, data)
 
@@ -319,7 +342,11 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
                 Image.MAX_IMAGE_PIXELS = limits.max_pixels
             width, height = source.size
             if width < 1 or height < 1:
-                raise ImageRejected("corrupt", f"header declares a {width}x{height} image")
+                raise ImageRejected(
+                    "corrupt",
+                    f"the header declares a {width}x{height} image, which has no pixels; "
+                    "export or save the image again from the program that made it",
+                )
             _check_pixels("the image is", width, height, limits)
             fmt = "JPEG" if source.format == "MPO" else str(source.format)
             if source.format == "MPO":

@@ -36,7 +36,34 @@ def test_zero_bytes_is_empty() -> None:
 def test_text_named_jpg_is_unsupported() -> None:
     error = rejection(b"hello, I am definitely a JPEG\n" * 10)
     assert error.reason == "unsupported_format"
-    assert "not a recognised image" in error.message
+    assert error.message == (
+        "the bytes are not an image in any format this function reads (the key's extension "
+        "is not looked at); upload one of: JPEG, PNG, WEBP, GIF, TIFF, BMP, AVIF, HEIF"
+    )
+
+
+# What every reason's report tells a reader to do next (too_many_pixels: RAISE_PIXELS).
+NEXT_STEP = {
+    "empty": "; upload the file again (nothing was written)",
+    "truncated": "; upload the whole file again: an interrupted upload or copy is the usual cause",
+    "corrupt": "; export or save the image again from the program that made it",
+}
+
+
+@pytest.mark.parametrize(
+    ("reason", "data"),
+    [
+        ("empty", b""),
+        ("truncated", fx.truncated(fx.encode(fx.gradient((120, 90)), "JPEG"), 0.5)),
+        ("truncated", fx.truncated(fx.encode(fx.gradient((120, 90)), "WEBP"), 0.5)),
+        ("corrupt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+    ],
+)
+def test_every_rejection_says_what_to_do_next(reason: str, data: bytes) -> None:
+    error = rejection(data)
+    assert error.reason == reason
+    assert error.message.endswith(NEXT_STEP[reason])
+    assert "decompression bomb" not in error.message and "DOS" not in error.message
 
 
 @pytest.mark.parametrize(
