@@ -15,7 +15,8 @@ running the same kind of job through the real handlers:
   the bucket and in the output folder.
 
 Repeating a backfill writes nothing new: outputs that record the object's version and ETag
-make the handlers skip it as a duplicate.
+make the handlers skip it as a duplicate. A rejected upload stays a ``PermanentFailure`` in
+every re-run's report (the handlers' answer), so it never drops out of the failed tasks.
 """
 
 from __future__ import annotations
