@@ -294,7 +294,8 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
 
-    s3 = Emulator(args.endpoint_url, stack.region).client("s3")
+    with Emulator(args.endpoint_url, stack.region) as emulator:  # one short probe first
+        s3 = emulator.client("s3")
     try:
         objects = list(manifest(s3, bucket.name, args.prefix, created_before))
     except ClientError as error:

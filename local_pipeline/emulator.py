@@ -23,15 +23,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pipeline_runtime.events import S3ObjectRef, normalise_etag, parse_event
 
 from local_pipeline.dispatch import FAKE_CREDENTIALS
+from local_pipeline.endpoint_check import EndpointUnusable, check_s3_endpoint
 from local_pipeline.routing import with_identities
 from local_pipeline.template import BucketSpec, Stack
 
 # The runner's own S3/SQS calls: adaptive retries (client-side rate limiting on throttles)
 # with a bound that outlasts a flaky endpoint, and timeouts so a dead one cannot hang a run.
+# No checksum computed for uploads (transfer.py): it would travel as an aws-chunked trailer
+# that moto decodes into one more copy of the body; the MD5 ETag still checks the bytes.
 RUNNER_CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 12},
     connect_timeout=10,
     read_timeout=60,
+    request_checksum_calculation="when_required",
 )
 # Sent into an event queue to learn whether someone else consumes it; never a real event.
 PROBE_KEY = "local-pipeline-consumer-probe"
@@ -81,6 +85,11 @@ class Emulator:
             # moto keeps its state per process, not per server: start from a clean slate.
             reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
             urllib.request.urlopen(reset).close()
+        else:
+            try:
+                check_s3_endpoint(self.endpoint_url, self.region, FAKE_CREDENTIALS)
+            except EndpointUnusable as unusable:
+                raise EmulatorError(str(unusable)) from None
         return self
 
     def __exit__(self, *exc: object) -> None:

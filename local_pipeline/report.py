@@ -150,6 +150,7 @@ class InputReport:
     outputs: list[str]
     error: Any
     duplicates: int = 0  # later deliveries of the same event, skipped by the handler
+    original: str | None = None  # an image input's copy inside the output folder
 
 
 def settled_report(
@@ -183,8 +184,10 @@ def input_reports(
     progress: Progress,
     local_outputs: dict[str, Path],
     not_settled_because: str = "no event arrived before the idle timeout",
+    originals: dict[tuple[str, str], Path] | None = None,
 ) -> list[InputReport]:
-    """One report per (input, function) it triggers; one per input that triggers nothing."""
+    """One report per (input, function) it triggers; one per input that triggers nothing.
+    ``originals``: where an input was copied into the output folder, by (bucket, key)."""
     reports = []
     for upload in uploads:
         if upload.not_uploaded:
@@ -202,16 +205,17 @@ def input_reports(
                     _unsettled(upload, bucket, NOT_SETTLED, not_settled_because, function)
                 )
                 continue
-            reports.append(
-                settled_report(
-                    settlement,
-                    str(upload.path),
-                    bucket,
-                    upload.key,
-                    lambda output: str(local_outputs.get(output, output)),
-                    progress.duplicates.get(event_id, 0),
-                )
+            report = settled_report(
+                settlement,
+                str(upload.path),
+                bucket,
+                upload.key,
+                lambda output: str(local_outputs.get(output, output)),
+                progress.duplicates.get(event_id, 0),
             )
+            copy = (originals or {}).get((bucket, upload.key))
+            report.original = str(copy) if copy else None
+            reports.append(report)
     return reports
 
 

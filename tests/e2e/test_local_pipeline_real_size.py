@@ -154,7 +154,12 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
     stdout = "".join(seen) + rest
     assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stdout + stderr
-    assert stderr.strip().splitlines()[-1] == (
+    lines = stderr.strip().splitlines()
+    assert lines[0] == (  # at once, before any waiting: what happens, and how to stop harder
+        "interrupted (Ctrl-C): stopping. Work in flight is abandoned; what settled is on "
+        "disk already, and the report is being written. Press Ctrl-C again to quit at once."
+    )
+    assert lines[-1] == (
         "error: interrupted (Ctrl-C) before it settled; the report lists every input"
     )
     report = _report(out / "report.json")
@@ -165,4 +170,8 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
         "interrupted (Ctrl-C) before it settled",
     )
     assert {entry["outcome"] for entry in report.values()} == {"results"}
+    # Every settled input's outputs are on disk, downloaded as it settled.
+    outputs = [Path(output) for entry in report.values() for output in entry["outputs"]]
+    assert len(outputs) == 2 * 6 + 3 and all(path.is_file() for path in outputs)
+    assert (out / "upload" / "summaries" / "table-0.csv.json").read_bytes().startswith(b"{")
     assert (out / "index.html").exists()
