@@ -68,6 +68,7 @@ from local_pipeline.routing import (
 )
 from local_pipeline.template import Stack, TemplateError, load_stack
 from local_pipeline.transfer import upload_file
+from local_pipeline.upload_watch import UploadWatch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,11 +378,17 @@ def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, An
     run_folder.check_writable(args.out)
     with Emulator(args.endpoint_url, stack.region, args.port) as emulator:
         s3 = emulator.client("s3")
-        deployment = provision(stack, s3, emulator.client("sqs"))
+        sqs = emulator.client("sqs")
+        listened = upload_bucket(stack)
+        deployment = provision(stack, s3, sqs, watched_bucket=listened.logical_id)
         folders = [bucket_folder(b) for b in deployment.buckets.values()]
         run_folder.start(args.out, folders)  # the server runs: --out becomes this one's
         page = LivePage(s3, list(deployment.buckets.values()), args.out)
-        with _dispatcher(stack, deployment, emulator, env_vars, page.settle, None):
+        assert deployment.upload_queue is not None  # asked for with watched_bucket
+        watch = UploadWatch(
+            stack, listened, deployment.upload_queue, s3, sqs, lambda line: print(line, flush=True)
+        )
+        with _dispatcher(stack, deployment, emulator, env_vars, page.settle, None), watch:
             _print_banner(stack, deployment, emulator.endpoint_url)
             print(f"Results page (updated as events settle): {page.path}\n", flush=True)
             # Explicit handlers: a shell may start us with SIGINT ignored, and TERM should

@@ -116,6 +116,7 @@ class Deployment:
     buckets: dict[str, BucketSpec]  # by logical id
     event_queues: dict[str, str]  # function logical id -> queue URL of its S3 notifications
     failure_queues: dict[str, str]  # function logical id -> URL of its on-failure queue
+    upload_queue: str | None = None  # every upload to the functions' bucket (serve's lines)
 
 
 def as_s3_sends_it(event: Any) -> Any | None:
@@ -243,8 +244,15 @@ def event_queue_name(stack: Stack, function_logical_id: str) -> str:
     return f"{stack.stack_name}-{function_logical_id}-s3-events"
 
 
-def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> Deployment:
-    """Create the buckets, the queues and (unless told not to) the S3 notifications."""
+def provision(
+    stack: Stack,
+    s3: Any,
+    sqs: Any,
+    notifications: bool = True,
+    watched_bucket: str | None = None,
+) -> Deployment:
+    """Create the buckets, the queues and (unless told not to) the S3 notifications; with
+    ``watched_bucket`` (a logical id), also a queue that hears every upload to it."""
     buckets = {bucket.logical_id: bucket for bucket in stack.buckets()}
     for bucket in buckets.values():
         _create_bucket(s3, bucket, stack.region)
@@ -263,6 +271,9 @@ def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> De
             sqs, event_queue_name(stack, fn.logical_id), busy_s
         )
 
+    upload_queue = None
+    if notifications and watched_bucket:
+        upload_queue = _create_queue(sqs, f"{stack.stack_name}-uploads")
     if notifications:
         for bucket in buckets.values():
             configs = [
@@ -276,12 +287,22 @@ def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> De
                 for event in fn.events
                 if event.bucket_logical_id == bucket.logical_id
             ]
+            if upload_queue and bucket.logical_id == watched_bucket:
+                # No filter: it overlaps the functions' on purpose (S3 would refuse it;
+                # the emulator sends each upload to every configuration that matches).
+                configs.append(
+                    {
+                        "Id": "local-pipeline-every-upload",
+                        "QueueArn": _queue_arn(sqs, upload_queue),
+                        "Events": ["s3:ObjectCreated:*"],
+                    }
+                )
             if configs:
                 s3.put_bucket_notification_configuration(
                     Bucket=bucket.name,
                     NotificationConfiguration={"QueueConfigurations": configs},
                 )
-    return Deployment(buckets, event_queues, failure_queues)
+    return Deployment(buckets, event_queues, failure_queues, upload_queue)
 
 
 def _create_bucket(s3: Any, bucket: BucketSpec, region: str) -> None:
