@@ -278,7 +278,7 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     if not args.endpoint_url:
         raise UsageError(
             "backfill processes objects already in an emulator: give --endpoint-url of one "
-            "that runs (`python -m local_pipeline serve` prints it)"
+            "that runs (`bin/local-pipeline serve` prints it)"
         )
     try:
         created_before = parse_created_before(args.created_before) if args.created_before else None

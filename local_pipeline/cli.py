@@ -1,9 +1,11 @@
 """Command line: ``run`` the pipeline on files, ``serve`` it, or ``invoke`` one function.
 
-python -m local_pipeline run PATH... [--out DIR] [--report FILE] [--endpoint-url URL]
-python -m local_pipeline serve [--port N]
-python -m local_pipeline invoke FUNCTION -e events/x.json
-python -m local_pipeline backfill --endpoint-url URL [--prefix P] (see backfill.py)
+bin/local-pipeline run PATH... [--out DIR] [--report FILE] [--endpoint-url URL]
+bin/local-pipeline serve [--port N]
+bin/local-pipeline invoke FUNCTION -e events/x.json
+bin/local-pipeline backfill --endpoint-url URL [--prefix P] (see backfill.py)
+
+``bin/local-pipeline`` runs ``python -m local_pipeline`` with the project's venv.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m local_pipeline",
+        prog="bin/local-pipeline",
         description="Run the stack's real handlers locally: no Docker, no AWS account.",
     )
     common = argparse.ArgumentParser(add_help=False)

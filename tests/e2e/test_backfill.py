@@ -185,7 +185,7 @@ def test_created_before_leaves_newer_objects_out(
         (
             ["backfill"],
             "error: backfill processes objects already in an emulator: give --endpoint-url of "
-            "one that runs (`python -m local_pipeline serve` prints it)",
+            "one that runs (`bin/local-pipeline serve` prints it)",
         ),
         (
             ["backfill", "--endpoint-url", "http://127.0.0.1:1", "--prefix", "summaries/"],
