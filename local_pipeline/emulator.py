@@ -73,12 +73,12 @@ class Emulator:
 
     def __enter__(self) -> Emulator:
         if not self._given_endpoint:
-            from moto.server import ThreadedMotoServer
+            from local_pipeline.moto_server import LoopbackMotoServer  # imports moto: late
 
             ensure_port_free(self._port)
             # werkzeug would log every request to stderr; the progress output says enough.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            self._server = ThreadedMotoServer("127.0.0.1", self._port, verbose=False)
+            self._server = LoopbackMotoServer(self._port)
             self._server.start()
             host, port = self._server.get_host_and_port()
             self.endpoint_url = f"http://{host}:{port}"
