@@ -8,6 +8,8 @@ parts are joined in memory, which ``transfer.py`` avoids by sending one PUT). He
 
 - a big body is first streamed to a temporary file, and the request reads it from there
   (``wsgi.input_terminated``): one read of a regular file, one ``bytes`` of its size;
+- the request's copy of that body is collected once it is answered (moto leaves it in a
+  reference cycle, which held it until a later GET of the object made a second copy);
 - the spool of a value that cannot stay in memory rolls over to disk before the write.
 
 Everything else is moto's own server (``moto.server.ThreadedMotoServer`` does the same
@@ -16,6 +18,7 @@ with moto's app and request handler).
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 import threading
@@ -43,7 +46,13 @@ def body_through_a_file(app: WsgiApp) -> WsgiApp:
             body.seek(0)
             environ["wsgi.input"] = body
             environ["wsgi.input_terminated"] = True  # a file ends; werkzeug may read it whole
-            return list(app(environ, start_response))  # answered before the file closes
+            try:
+                return list(app(environ, start_response))  # answered before the file closes
+            finally:
+                # moto's handling leaves the body in a reference cycle, which only the
+                # cyclic collector frees, some requests later: the handler's GET of the
+                # same object then made a second copy. Collected now, once per big body.
+                gc.collect()
 
     return wrapped
 
