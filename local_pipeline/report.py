@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local_pipeline.dispatch import Settlement
-from local_pipeline.local_paths import LocalPaths
 from local_pipeline.routing import Upload, named_objects
 from local_pipeline.template import BucketSpec
 
@@ -120,22 +119,6 @@ def record_outcome(settlement: Settlement, key: str) -> tuple[str, list[str], An
 def bucket_folder(bucket: BucketSpec) -> str:
     """The local folder of a bucket's objects: UploadBucket -> upload."""
     return bucket.logical_id.removesuffix("Bucket").lower()
-
-
-def download_outputs(
-    s3: Any, buckets: list[BucketSpec], inputs: set[tuple[str, str]], out_dir: Path
-) -> dict[str, Path]:
-    """Every object that is not an input, to out_dir/<bucket role>/<key> (``LocalPaths``
-    says where when the key is no safe path); by key."""
-    paths = LocalPaths(out_dir)
-    local: dict[str, Path] = {}
-    for bucket in buckets:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
-            for obj in page.get("Contents", []):
-                if (bucket.name, obj["Key"]) not in inputs:
-                    path = paths.download(s3, bucket.name, obj["Key"], bucket_folder(bucket))
-                    local.setdefault(obj["Key"], path)
-    return local
 
 
 @dataclass

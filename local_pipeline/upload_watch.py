@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pipeline_runtime.idempotency import META_ETAG, META_VERSION_ID
 
 from local_pipeline.batch_operations import MANIFEST_PREFIX, REPORT_PREFIX
 from local_pipeline.emulator import admitted
@@ -23,6 +22,9 @@ from local_pipeline.routing import named_objects, triggered_functions
 from local_pipeline.template import BucketSpec, Stack
 
 RUNNER_PREFIXES = (f"{MANIFEST_PREFIX}/", f"{REPORT_PREFIX}/")
+# The source metadata every output of the functions carries (pipeline_runtime.idempotency;
+# the runner reads the runtime's event parser only, so the two names are repeated here).
+OUTPUT_METADATA = ("source-etag", "source-version-id")
 
 
 def not_triggered_reason(stack: Stack) -> str:
@@ -100,4 +102,4 @@ class UploadWatch:
         except ClientError:
             return False  # gone already: it was an upload, and it fired nothing
         metadata = head.get("Metadata") or {}
-        return META_ETAG in metadata or META_VERSION_ID in metadata
+        return any(name in metadata for name in OUTPUT_METADATA)

@@ -21,7 +21,9 @@ from tests.e2e.inputs import mixed_csv, rotated_jpeg, transparent_png
 from tests.emulator import running_moto
 from tests.reliability.fault_proxy import FaultProxy
 
-MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's default: above it, uploads go in parts
+# boto3's default: above it, upload_file goes in parts (run sends one PUT instead, and the
+# runner's moto server must still handle bodies this big without holding extra copies).
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
 
 
 def _noise_png(side: int) -> bytes:
