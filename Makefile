@@ -149,7 +149,7 @@ backfill: $(VENV)/.installed
 # ---------------------------------------------------------------- local pipeline
 .PHONY: demo
 demo: $(VENV)/.installed
-	$(PY) -m local_pipeline run samples --out out --report out/report.json
+	bin/local-pipeline run samples --out out --report out/report.json
 
 # ---------------------------------------------------------------- longer proofs (not in make test)
 .PHONY: fuzz fuzz-image fuzz-csv fuzz-props

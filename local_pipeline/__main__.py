@@ -1,10 +1,17 @@
-"""``python -m local_pipeline``: see ``local_pipeline.cli``."""
+"""``python -m local_pipeline``: see ``local_pipeline.cli``. Use ``bin/local-pipeline``."""
 
 # Function sandboxes are spawned processes, and spawn re-imports this module in each of
 # them (as __mp_main__): importing the CLI only here keeps moto and boto3 out of them.
 if __name__ == "__main__":
     import sys
 
-    from local_pipeline.cli import main
-
+    try:
+        from local_pipeline.cli import main
+    except ModuleNotFoundError as missing:  # a python without the project's venv
+        print(
+            f"error: {sys.executable} lacks the project's dependencies ({missing.name}); "
+            "use bin/local-pipeline, which runs the project's venv (`make demo` creates it)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     sys.exit(main())

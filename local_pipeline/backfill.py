@@ -15,7 +15,8 @@ running the same kind of job through the real handlers:
   the bucket and in the output folder.
 
 Repeating a backfill writes nothing new: outputs that record the object's version and ETag
-make the handlers skip it as a duplicate.
+make the handlers skip it as a duplicate. A rejected upload stays a ``PermanentFailure`` in
+every re-run's report (the handlers' answer), so it never drops out of the failed tasks.
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     if not args.endpoint_url:
         raise UsageError(
             "backfill processes objects already in an emulator: give --endpoint-url of one "
-            "that runs (`python -m local_pipeline serve` prints it)"
+            "that runs (`bin/local-pipeline serve` prints it)"
         )
     try:
         created_before = parse_created_before(args.created_before) if args.created_before else None
@@ -293,7 +294,8 @@ def backfill_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str,
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
 
-    s3 = Emulator(args.endpoint_url, stack.region).client("s3")
+    with Emulator(args.endpoint_url, stack.region) as emulator:  # one short probe first
+        s3 = emulator.client("s3")
     try:
         objects = list(manifest(s3, bucket.name, args.prefix, created_before))
     except ClientError as error:

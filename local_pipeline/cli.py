@@ -1,9 +1,11 @@
 """Command line: ``run`` the pipeline on files, ``serve`` it, or ``invoke`` one function.
 
-python -m local_pipeline run PATH... [--out DIR] [--report FILE] [--endpoint-url URL]
-python -m local_pipeline serve [--port N]
-python -m local_pipeline invoke FUNCTION -e events/x.json
-python -m local_pipeline backfill --endpoint-url URL [--prefix P] (see backfill.py)
+bin/local-pipeline run PATH... [--out DIR] [--report FILE] [--endpoint-url URL]
+bin/local-pipeline serve [--port N]
+bin/local-pipeline invoke FUNCTION -e events/x.json
+bin/local-pipeline backfill --endpoint-url URL [--prefix P] (see backfill.py)
+
+``bin/local-pipeline`` runs ``python -m local_pipeline`` with the project's venv.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from local_pipeline import (
     backfill,
     exit_status,
     reports_uninterrupted,
+    run_folder,
     stop_reason,
 )
 from local_pipeline.dispatch import (
@@ -49,22 +52,14 @@ from local_pipeline.emulator import (
     other_consumer,
     provision,
 )
-from local_pipeline.local_paths import LocalPaths
+from local_pipeline.live_results import LivePage, LiveResults, LiveRun
 from local_pipeline.report import (
     FAILED,
-    SKIPPED,
     UNFINISHED,
-    InputReport,
     Progress,
     bucket_folder,
-    download_outputs,
     format_table,
-    input_reports,
-    record_outcome,
-    settled_report,
-    write_report,
 )
-from local_pipeline.results_page import write_results_page
 from local_pipeline.routing import (
     Upload,
     named_objects,
@@ -74,12 +69,13 @@ from local_pipeline.routing import (
     with_identities,
 )
 from local_pipeline.template import Stack, TemplateError, load_stack
-
-SERVE_TITLE = "Local pipeline (serve)"
+from local_pipeline.transfer import upload_file
+from local_pipeline.upload_watch import UploadWatch
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _stopping.clear()
     previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     try:
         stack = load_stack(parameter_overrides=_parameter_overrides(args.parameter_overrides))
@@ -96,15 +92,30 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, handler)
 
 
+_stopping = threading.Event()
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     """SIGTERM stops a command as Ctrl-C does. Installed whatever we inherited: a script's
-    background job starts with SIGINT ignored, and `kill -INT` must still stop it."""
-    raise Interrupted(signum)
+    background job starts with SIGINT ignored, and `kill -INT` must still stop it.
+
+    The first one says at once what the stop waits for, so that nobody presses again
+    in the silence; a second one stops the waiting."""
+    stop = Interrupted(signum)
+    if not _stopping.is_set():
+        _stopping.set()
+        print(
+            f"\n{stop.reason}: stopping. Work in flight is abandoned; what settled is on disk "
+            "already, and the report is being written. Press Ctrl-C again to quit at once.",
+            file=sys.stderr,
+            flush=True,
+        )
+    raise stop
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m local_pipeline",
+        prog="bin/local-pipeline",
         description="Run the stack's real handlers locally: no Docker, no AWS account.",
     )
     common = argparse.ArgumentParser(add_help=False)
@@ -141,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     invoke.add_argument("function", metavar="FUNCTION", help="logical id in template.yaml")
     invoke.add_argument("-e", "--event", type=Path, required=True, help="event JSON file")
+    invoke.add_argument(
+        "--seed-missing",
+        action="store_true",
+        help="with --endpoint-url: upload a sample from samples/ for each object the event "
+        "names that is missing there (the emulator `invoke` starts itself is always seeded)",
+    )
     invoke.set_defaults(command=invoke_command)
 
     backfill.add_parser(commands, common)
@@ -220,7 +237,8 @@ def _dispatcher(
 
 # ---------------------------------------------------------------- run
 def _check_run_arguments(args: argparse.Namespace) -> None:
-    """Refuse, before anything starts, what would fail later or lose the report."""
+    """Refuse, before anything starts, what would fail later or lose the report. Nothing
+    is created yet: a run that fails before its first event leaves every folder as it was."""
     seen: dict[Path, Path] = {}
     for path in args.paths:
         if not path.exists():
@@ -234,20 +252,13 @@ def _check_run_arguments(args: argparse.Namespace) -> None:
             if resolved.is_relative_to(other) or other.is_relative_to(resolved):
                 raise UsageError(f"{path} and {given} overlap: give one of them")
         seen[resolved] = path
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out}: is a file; give a folder for the outputs")
+    run_folder.check_writable(args.out)
     if args.report is not None:
         if args.report.is_dir():
             raise UsageError(f"--report {args.report}: is a folder; give a file, e.g. report.json")
         if args.report.parent.exists() and not args.report.parent.is_dir():
             raise UsageError(f"--report {args.report}: {args.report.parent} is a file")
-    for folder in (args.out, *([args.report.parent] if args.report else [])):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise UsageError(f"cannot create {folder}: {error.strerror}") from None
-        if not os.access(folder, os.W_OK):
-            raise UsageError(f"{folder}: not writable")
+        run_folder.check_writable(args.report.parent, "--report")
 
 
 def _refuse_if_consumed(sqs: Any, deployment: Deployment, endpoint: str) -> None:
@@ -259,77 +270,80 @@ def _refuse_if_consumed(sqs: Any, deployment: Deployment, endpoint: str) -> None
             )
 
 
-def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]) -> int:
-    _check_run_arguments(args)
+def _plan(args: argparse.Namespace, stack: Stack) -> list[Upload]:
+    """The uploads of a run, each file that is left out named on one line."""
     try:
         plan = plan_uploads(args.paths, stack, args.prefix, excluded=[args.out])
     except ValueError as error:
         raise UsageError(str(error)) from None
+    for folder in plan.run_folders:
+        print(f"not uploaded: {folder}/ holds the outputs of an earlier run")
     for path in plan.unrouted:
         print(f"not uploaded: {path} is neither an image nor a CSV (--prefix uploads anything)")
-    uploads = plan.uploads
-    for upload in uploads:
+    for upload in plan.uploads:
         if upload.not_uploaded:
             print(f"not uploaded: {upload.not_uploaded}")
         elif not upload.functions:
             print(f"note: no S3 event of the template fires for {upload.key}; nothing to wait for")
+    return plan.uploads
+
+
+def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]) -> int:
+    _check_run_arguments(args)
+    uploads = _plan(args, stack)
     if not uploads:
         print("nothing to upload")
         return 2
     bucket = upload_bucket(stack)
-    logs_dir = args.out / "logs"
-    logs_dir.mkdir(parents=True, exist_ok=True)
-    for spec in stack.functions():
-        (logs_dir / f"{spec.logical_id}.log").write_text("")
-
     progress = Progress([u for u in uploads if not u.not_uploaded], bucket.name)
     not_settled_because = f"no event settled within {_idle_timeout_s(stack):.0f} s"
     stopped: str | None = None  # why the run ended early, if it did
     stopped_status = 1
-    local: dict[str, Path] = {}
+    live: LiveRun | None = None
     try:
         with Emulator(args.endpoint_url, stack.region) as emulator:
             s3, sqs = emulator.client("s3"), emulator.client("sqs")
             deployment = provision(stack, s3, sqs)
             if args.endpoint_url:
                 _refuse_if_consumed(sqs, deployment, emulator.endpoint_url)
+            # The run has got going: --out becomes this run's, as a whole.
+            folders = [bucket_folder(b) for b in deployment.buckets.values()]
+            run_folder.start(args.out, folders, [args.report] if args.report else [])
+            logs_dir = args.out / run_folder.LOGS
+            logs_dir.mkdir()
+            for spec in stack.functions():
+                (logs_dir / f"{spec.logical_id}.log").write_text("")
+            results = LiveResults(s3, list(deployment.buckets.values()), args.out)
+            live = LiveRun(args.out, args.report, uploads, bucket.name, progress, results)
             print(
                 f"S3 emulator at {emulator.endpoint_url}; "
                 f"{len(progress.expected)} events expected from s3://{bucket.name}/"
             )
-            with _dispatcher(stack, deployment, emulator, env_vars, progress.settle, logs_dir):
+            with _dispatcher(stack, deployment, emulator, env_vars, live.settle, logs_dir):
                 for index, upload in enumerate(uploads):
                     if not upload.not_uploaded:
                         uploads[index] = _upload(s3, bucket.name, upload, progress)
                 if not progress.wait(_idle_timeout_s(stack)):
                     print("some events never settled; they are reported as not_settled")
-            inputs = {(bucket.name, upload.key) for upload in uploads}
-            local = download_outputs(s3, list(deployment.buckets.values()), inputs, args.out)
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the sandboxes are killed already
+        if live is None:
+            raise
         stopped = not_settled_because = f"{stop_reason(stop)} before it settled"
         stopped_status = exit_status(stop)
     except (UsageError, EmulatorError):
         raise
     except Exception as error:  # the report must still be written: say why, keep going
+        if live is None:  # before the first event: one line, and --out as it was
+            raise UsageError(f"the endpoint cannot hold the stack: {error}") from None
         stopped = f"the run stopped: {type(error).__name__}: {error}"
         not_settled_because = stopped
-    return _finish_run(
-        args,
-        uploads,
-        bucket.name,
-        progress,
-        local,
-        logs_dir,
-        stopped,
-        not_settled_because,
-        stopped_status,
-    )
+    return _finish_run(live, stopped, not_settled_because, stopped_status)
 
 
 def _upload(s3: Any, bucket: str, upload: Upload, progress: Progress) -> Upload:
     """Upload one file; a file that cannot be read or sent fails alone, the others go on."""
     try:
-        s3.upload_file(str(upload.path), bucket, upload.key)
+        upload_file(s3, upload.path, bucket, upload.key)
         return upload
     except (OSError, BotoCoreError, ClientError, S3UploadFailedError) as error:
         progress.forget(bucket, upload.key)
@@ -339,26 +353,16 @@ def _upload(s3: Any, bucket: str, upload: Upload, progress: Progress) -> Upload:
 
 
 def _finish_run(
-    args: argparse.Namespace,
-    uploads: list[Upload],
-    bucket: str,
-    progress: Progress,
-    local: dict[str, Path],
-    logs_dir: Path,
-    stopped: str | None,
-    not_settled_because: str,
-    stopped_status: int,
+    live: LiveRun, stopped: str | None, not_settled_because: str, stopped_status: int
 ) -> int:
     with reports_uninterrupted():
-        reports = input_reports(uploads, bucket, progress, local, not_settled_because)
+        reports = live.close(not_settled_because)
         print()
         print(format_table(reports))
-        if args.report:
-            write_report(reports, args.report)
-        page = write_results_page(reports, args.out, Path.cwd())
-    print(f"\nOutputs: {args.out}/ (variants under processed/, summaries under upload/)")
-    print(f"Handler logs: {logs_dir}/" + (f"   Report: {args.report}" if args.report else ""))
-    print(f"Results page: {page}")
+    print(f"\nOutputs: {live.out}/ (variants under processed/, summaries under upload/)")
+    logs = live.out / run_folder.LOGS
+    print(f"Handler logs: {logs}/" + (f"   Report: {live.report}" if live.report else ""))
+    print(f"Results page: {live.out / run_folder.PAGE}")
     unfinished = [report for report in reports if report.outcome in UNFINISHED]
     if stopped:
         print(f"error: {stopped}; the report lists every input", file=sys.stderr)
@@ -373,13 +377,20 @@ def _finish_run(
 
 # ---------------------------------------------------------------- serve
 def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]) -> int:
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out}: is a file; give a folder for the results page")
+    run_folder.check_writable(args.out)
     with Emulator(args.endpoint_url, stack.region, args.port) as emulator:
         s3 = emulator.client("s3")
-        deployment = provision(stack, s3, emulator.client("sqs"))
-        page = LivePage(s3, deployment, args.out)
-        with _dispatcher(stack, deployment, emulator, env_vars, page.settle, None):
+        sqs = emulator.client("sqs")
+        listened = upload_bucket(stack)
+        deployment = provision(stack, s3, sqs, watched_bucket=listened.logical_id)
+        folders = [bucket_folder(b) for b in deployment.buckets.values()]
+        run_folder.start(args.out, folders)  # the server runs: --out becomes this one's
+        page = LivePage(s3, list(deployment.buckets.values()), args.out)
+        assert deployment.upload_queue is not None  # asked for with watched_bucket
+        watch = UploadWatch(
+            stack, listened, deployment.upload_queue, s3, sqs, lambda line: print(line, flush=True)
+        )
+        with _dispatcher(stack, deployment, emulator, env_vars, page.settle, None), watch:
             _print_banner(stack, deployment, emulator.endpoint_url)
             print(f"Results page (updated as events settle): {page.path}\n", flush=True)
             # Explicit handlers: a shell may start us with SIGINT ignored, and TERM should
@@ -391,67 +402,6 @@ def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, An
             print("\nstopping...")
     print("stopped")
     return 0
-
-
-class LivePage:
-    """`serve`'s results page: each settled event's input and outputs downloaded, re-rendered."""
-
-    def __init__(self, s3: Any, deployment: Deployment, out: Path) -> None:
-        self.s3 = s3
-        self.folders = {b.name: bucket_folder(b) for b in deployment.buckets.values()}
-        self.out = out
-        self.local_paths = LocalPaths(out)
-        self.path = write_results_page([], out, Path.cwd(), title=SERVE_TITLE)
-        self.reports: dict[tuple[str, str], InputReport] = {}
-        self._lock = threading.Lock()
-
-    def settle(self, settlement: Settlement) -> None:
-        try:
-            with self._lock:
-                for bucket, key in named_objects(settlement.event):
-                    self._record(settlement, bucket, key)
-                write_results_page(list(self.reports.values()), self.out, Path.cwd(), SERVE_TITLE)
-        except (OSError, BotoCoreError, ClientError) as error:  # the page waits for the next
-            print(f"results page not updated: {error}", flush=True)
-        _print_settlement(settlement)  # after the page: what the line says is on it
-
-    def _record(self, settlement: Settlement, bucket: str, key: str) -> None:
-        earlier = self.reports.get((key, settlement.function))
-        if earlier is not None and record_outcome(settlement, key)[0] in SKIPPED:
-            earlier.duplicates += 1  # the earlier event's outcome stands
-            return
-        original = self._download(bucket, key)
-        path = str(original) if original else f"s3://{bucket}/{key}"
-        report = settled_report(settlement, path, bucket, key, self._download_anywhere)
-        self.reports[(key, settlement.function)] = report
-
-    def _download(self, bucket: str, key: str) -> Path | None:
-        folder = self.folders.get(bucket, bucket)
-        try:
-            return self.local_paths.download(self.s3, bucket, key, folder)
-        except ClientError:
-            return None
-
-    def _download_anywhere(self, key: str) -> str:
-        """Where an output key was downloaded to, from whichever bucket has it; "" if none."""
-        for bucket in self.folders:
-            path = self._download(bucket, key)
-            if path:
-                return str(path)
-        return ""
-
-
-def _print_settlement(settlement: Settlement) -> None:
-    if not named_objects(settlement.event):  # s3:TestEvent, sent when notifications are set
-        state = "returned" if settlement.succeeded else "failed"
-        print(f">> {settlement.function} s3:TestEvent: {state}", flush=True)
-    for _, key in named_objects(settlement.event):
-        outcome, outputs, error = record_outcome(settlement, key)
-        line = f">> {settlement.function} {key}: {outcome}, {len(outputs)} outputs, "
-        line += f"{settlement.duration_ms:.0f} ms, {settlement.attempts} attempt(s)"
-        if outcome == FAILED:
-            line += f"; sent to the on-failure queue: {error}"
-        print(line, flush=True)
 
 
 def _print_banner(stack: Stack, deployment: Deployment, endpoint: str) -> None:
@@ -499,8 +449,11 @@ def invoke_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, A
     event = _read_event(args.event)
     with Emulator(args.endpoint_url, stack.region) as emulator:
         s3 = emulator.client("s3")
-        provision(stack, s3, emulator.client("sqs"), notifications=False)
-        event = seed_missing_objects(event, s3)
+        # Only an emulator of our own is filled in: at the user's endpoint the handler meets
+        # what is there, as on AWS (a missing object is source_missing), unless asked.
+        if not args.endpoint_url or args.seed_missing:
+            provision(stack, s3, emulator.client("sqs"), notifications=False)
+            event = seed_missing_objects(event, s3)
         env = env_overrides(env_vars, spec.logical_id)
         config = sandbox_config(stack, spec, emulator.endpoint_url, env, logs_to_stderr=True)
         sandbox = FunctionSandbox(spec, config)

@@ -23,15 +23,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pipeline_runtime.events import S3ObjectRef, normalise_etag, parse_event
 
 from local_pipeline.dispatch import FAKE_CREDENTIALS
+from local_pipeline.endpoint_check import EndpointUnusable, check_s3_endpoint
 from local_pipeline.routing import with_identities
 from local_pipeline.template import BucketSpec, Stack
 
 # The runner's own S3/SQS calls: adaptive retries (client-side rate limiting on throttles)
 # with a bound that outlasts a flaky endpoint, and timeouts so a dead one cannot hang a run.
+# No checksum computed for uploads (transfer.py): it would travel as an aws-chunked trailer
+# that moto decodes into one more copy of the body; the MD5 ETag still checks the bytes.
 RUNNER_CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 12},
     connect_timeout=10,
     read_timeout=60,
+    request_checksum_calculation="when_required",
 )
 # Sent into an event queue to learn whether someone else consumes it; never a real event.
 PROBE_KEY = "local-pipeline-consumer-probe"
@@ -69,18 +73,23 @@ class Emulator:
 
     def __enter__(self) -> Emulator:
         if not self._given_endpoint:
-            from moto.server import ThreadedMotoServer
+            from local_pipeline.moto_server import LoopbackMotoServer  # imports moto: late
 
             ensure_port_free(self._port)
             # werkzeug would log every request to stderr; the progress output says enough.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            self._server = ThreadedMotoServer("127.0.0.1", self._port, verbose=False)
+            self._server = LoopbackMotoServer(self._port)
             self._server.start()
             host, port = self._server.get_host_and_port()
             self.endpoint_url = f"http://{host}:{port}"
             # moto keeps its state per process, not per server: start from a clean slate.
             reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
             urllib.request.urlopen(reset).close()
+        else:
+            try:
+                check_s3_endpoint(self.endpoint_url, self.region, FAKE_CREDENTIALS)
+            except EndpointUnusable as unusable:
+                raise EmulatorError(str(unusable)) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -107,6 +116,7 @@ class Deployment:
     buckets: dict[str, BucketSpec]  # by logical id
     event_queues: dict[str, str]  # function logical id -> queue URL of its S3 notifications
     failure_queues: dict[str, str]  # function logical id -> URL of its on-failure queue
+    upload_queue: str | None = None  # every upload to the functions' bucket (serve's lines)
 
 
 def as_s3_sends_it(event: Any) -> Any | None:
@@ -234,8 +244,15 @@ def event_queue_name(stack: Stack, function_logical_id: str) -> str:
     return f"{stack.stack_name}-{function_logical_id}-s3-events"
 
 
-def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> Deployment:
-    """Create the buckets, the queues and (unless told not to) the S3 notifications."""
+def provision(
+    stack: Stack,
+    s3: Any,
+    sqs: Any,
+    notifications: bool = True,
+    watched_bucket: str | None = None,
+) -> Deployment:
+    """Create the buckets, the queues and (unless told not to) the S3 notifications; with
+    ``watched_bucket`` (a logical id), also a queue that hears every upload to it."""
     buckets = {bucket.logical_id: bucket for bucket in stack.buckets()}
     for bucket in buckets.values():
         _create_bucket(s3, bucket, stack.region)
@@ -254,6 +271,9 @@ def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> De
             sqs, event_queue_name(stack, fn.logical_id), busy_s
         )
 
+    upload_queue = None
+    if notifications and watched_bucket:
+        upload_queue = _create_queue(sqs, f"{stack.stack_name}-uploads")
     if notifications:
         for bucket in buckets.values():
             configs = [
@@ -267,12 +287,22 @@ def provision(stack: Stack, s3: Any, sqs: Any, notifications: bool = True) -> De
                 for event in fn.events
                 if event.bucket_logical_id == bucket.logical_id
             ]
+            if upload_queue and bucket.logical_id == watched_bucket:
+                # No filter: it overlaps the functions' on purpose (S3 would refuse it;
+                # the emulator sends each upload to every configuration that matches).
+                configs.append(
+                    {
+                        "Id": "local-pipeline-every-upload",
+                        "QueueArn": _queue_arn(sqs, upload_queue),
+                        "Events": ["s3:ObjectCreated:*"],
+                    }
+                )
             if configs:
                 s3.put_bucket_notification_configuration(
                     Bucket=bucket.name,
                     NotificationConfiguration={"QueueConfigurations": configs},
                 )
-    return Deployment(buckets, event_queues, failure_queues)
+    return Deployment(buckets, event_queues, failure_queues, upload_queue)
 
 
 def _create_bucket(s3: Any, bucket: BucketSpec, region: str) -> None:

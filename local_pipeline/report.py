@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local_pipeline.dispatch import Settlement
-from local_pipeline.local_paths import LocalPaths
 from local_pipeline.routing import Upload, named_objects
 from local_pipeline.template import BucketSpec
 
@@ -122,22 +121,6 @@ def bucket_folder(bucket: BucketSpec) -> str:
     return bucket.logical_id.removesuffix("Bucket").lower()
 
 
-def download_outputs(
-    s3: Any, buckets: list[BucketSpec], inputs: set[tuple[str, str]], out_dir: Path
-) -> dict[str, Path]:
-    """Every object that is not an input, to out_dir/<bucket role>/<key> (``LocalPaths``
-    says where when the key is no safe path); by key."""
-    paths = LocalPaths(out_dir)
-    local: dict[str, Path] = {}
-    for bucket in buckets:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
-            for obj in page.get("Contents", []):
-                if (bucket.name, obj["Key"]) not in inputs:
-                    path = paths.download(s3, bucket.name, obj["Key"], bucket_folder(bucket))
-                    local.setdefault(obj["Key"], path)
-    return local
-
-
 @dataclass
 class InputReport:
     path: str
@@ -150,6 +133,7 @@ class InputReport:
     outputs: list[str]
     error: Any
     duplicates: int = 0  # later deliveries of the same event, skipped by the handler
+    original: str | None = None  # an image input's copy inside the output folder
 
 
 def settled_report(
@@ -183,8 +167,10 @@ def input_reports(
     progress: Progress,
     local_outputs: dict[str, Path],
     not_settled_because: str = "no event arrived before the idle timeout",
+    originals: dict[tuple[str, str], Path] | None = None,
 ) -> list[InputReport]:
-    """One report per (input, function) it triggers; one per input that triggers nothing."""
+    """One report per (input, function) it triggers; one per input that triggers nothing.
+    ``originals``: where an input was copied into the output folder, by (bucket, key)."""
     reports = []
     for upload in uploads:
         if upload.not_uploaded:
@@ -202,16 +188,17 @@ def input_reports(
                     _unsettled(upload, bucket, NOT_SETTLED, not_settled_because, function)
                 )
                 continue
-            reports.append(
-                settled_report(
-                    settlement,
-                    str(upload.path),
-                    bucket,
-                    upload.key,
-                    lambda output: str(local_outputs.get(output, output)),
-                    progress.duplicates.get(event_id, 0),
-                )
+            report = settled_report(
+                settlement,
+                str(upload.path),
+                bucket,
+                upload.key,
+                lambda output: str(local_outputs.get(output, output)),
+                progress.duplicates.get(event_id, 0),
             )
+            copy = (originals or {}).get((bucket, upload.key))
+            report.original = str(copy) if copy else None
+            reports.append(report)
     return reports
 
 

@@ -2,9 +2,12 @@
 
 Rendered from the run's report and the outputs it downloaded (the image manifests, the CSV
 summaries, the error reports). The page is self-contained: no script, no font, no style
-sheet from anywhere; every image is a relative link to a file of the run, so it opens from
-``file://`` with no server. Jinja2 escapes every value, so a file name or CSV cell holding
-markup shows as text.
+sheet from anywhere; every image is a relative link to a file of the run, inside the output
+folder, so it opens from ``file://`` with no server and the folder can be moved. It stays
+light: each image card shows the thumbnail variant (it fits 300x300) as the preview of the
+original and of every variant, each preview linking to its full file, so that a page of
+phone photos loads kilobytes per photo, not megabytes. Jinja2 escapes every value, so a
+file name or CSV cell holding markup shows as text.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from local_pipeline.report import UNFINISHED, InputReport, write_whole
 
 PAGE_NAME = "index.html"
-# What browsers draw in an <img>; other originals (HEIC, TIFF) get a caption instead.
-BROWSER_IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "AVIF"})
+IMAGE_FUNCTION = "ImageProcessorFunction"
+PREVIEW_VARIANT = "thumbnail"
 TOP_VALUES_SHOWN = 5
 
 _ENVIRONMENT = Environment(
@@ -38,7 +41,8 @@ _ENVIRONMENT = Environment(
 @dataclass
 class Picture:
     label: str
-    src: str | None  # relative URL, None when a browser cannot draw it
+    src: str | None  # relative URL of the preview; None: no preview to show
+    href: str | None  # relative URL of the full file
     format: str
     width: int | None
     height: int | None
@@ -94,24 +98,30 @@ def _image_entry(entry: Entry, outputs: list[Path], source: Path, page_dir: Path
         return
     image = manifest.get("image", {})
     original_bytes = source.stat().st_size if source.is_file() else None
-    drawable = str(image.get("format", "")).upper() in BROWSER_IMAGE_FORMATS
     entry.manifest = _href(manifest_path, page_dir)
+    by_name = {p.name: p for p in outputs}
+    variants = [
+        (variant, by_name.get(Path(str(variant.get("key", ""))).name))
+        for variant in manifest.get("variants", [])
+    ]
+    preview = next((path for v, path in variants if v.get("name") == PREVIEW_VARIANT), None)
+    preview_src = _href(preview, page_dir) if preview and preview.is_file() else None
     entry.pictures.append(
         Picture(
             "original",
-            _href(source, page_dir) if drawable and source.is_file() else None,
+            preview_src,
+            _href(source, page_dir) if source.is_file() else None,
             str(image.get("format", "?")),
             image.get("width"),
             image.get("height"),
             original_bytes,
         )
     )
-    by_name = {p.name: p for p in outputs}
-    for variant in manifest.get("variants", []):
-        local = by_name.get(Path(str(variant.get("key", ""))).name)
+    for variant, local in variants:
         entry.pictures.append(
             Picture(
                 str(variant.get("name", "?")),
+                preview_src,
                 _href(local, page_dir) if local else None,
                 str(variant.get("format", "?")),
                 variant.get("width"),
@@ -178,8 +188,9 @@ def entries(reports: list[InputReport], cwd: Path, page_dir: Path) -> list[Entry
             duration_ms=report.duration_ms,
             duplicates=report.duplicates,
         )
-        if report.outcome == "results" and report.function == "ImageProcessorFunction":
-            _image_entry(entry, outputs, cwd / report.path, page_dir)
+        if report.outcome == "results" and report.function == IMAGE_FUNCTION:
+            original = cwd / (report.original or report.path)  # the copy inside the folder
+            _image_entry(entry, outputs, original, page_dir)
         elif report.outcome == "results":
             _csv_entry(entry, outputs, page_dir)
         elif report.outcome == "error_report":

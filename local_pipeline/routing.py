@@ -7,8 +7,9 @@ the template's S3 event filters alone (``triggered_functions``), never by this m
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -16,6 +17,7 @@ import file_signatures
 from pipeline_runtime import events
 from pipeline_runtime.events import S3ObjectRef, parse_event
 
+from local_pipeline.run_folder import is_run_folder
 from local_pipeline.template import ROOT, BucketSpec, FunctionSpec, Stack
 
 SAMPLES_DIR = ROOT / "samples"
@@ -114,29 +116,48 @@ def filters_reached(
     return reaches
 
 
-def _files(path: Path, excluded: tuple[Path, ...] = ()) -> list[tuple[Path, PurePosixPath]]:
+def _files(
+    path: Path, excluded: tuple[Path, ...] = (), run_folders: list[Path] | None = None
+) -> list[tuple[Path, PurePosixPath]]:
     """Files under path (or path itself), each with its path relative to the argument.
 
-    Hidden entries and anything under an excluded folder (the run's own output) are left out;
-    a link that leads nowhere is kept, so that it is reported rather than lost.
+    Hidden entries, anything under an excluded folder (the run's own output) and the output
+    folder of any earlier run (noted in ``run_folders``, and never walked) are left out; a
+    link that leads nowhere is kept, so that it is reported rather than lost.
     """
     if not path.is_dir():
         return [(path, PurePosixPath(path.name))]
     files = []
-    for file in sorted(path.rglob("*")):
-        relative = file.relative_to(path)
-        if any(part.startswith(".") for part in relative.parts) or file.is_dir():
-            continue
-        if any(file.resolve().is_relative_to(folder) for folder in excluded):
-            continue
-        files.append((file, PurePosixPath(relative.as_posix())))
-    return files
+    for folder, subfolders, names in os.walk(path):
+        here = Path(folder)
+        kept = []
+        for name in subfolders:
+            sub = here / name
+            if name.startswith(".") or sub.is_symlink():
+                continue
+            if any(sub.resolve().is_relative_to(out) for out in excluded):
+                continue
+            if is_run_folder(sub):
+                if run_folders is not None:
+                    run_folders.append(sub)
+                continue
+            kept.append(name)
+        subfolders[:] = kept
+        for name in names:
+            file = here / name
+            if name.startswith(".") or file.is_dir():
+                continue
+            if any(file.resolve().is_relative_to(out) for out in excluded):
+                continue
+            files.append((file, PurePosixPath(file.relative_to(path).as_posix())))
+    return sorted(files)
 
 
 @dataclass
 class UploadPlan:
     uploads: list[Upload]  # every file that is uploaded, or failed to be read
     unrouted: list[Path]  # neither an image nor a CSV: not uploaded
+    run_folders: list[Path] = field(default_factory=list)  # earlier runs' outputs: skipped
 
 
 def plan_uploads(
@@ -151,7 +172,10 @@ def plan_uploads(
     skip = tuple(folder.resolve() for folder in excluded)
     plan = UploadPlan([], [])
     for path in paths:
-        for file, relative in _files(path, skip):
+        if path.is_dir() and is_run_folder(path):
+            plan.run_folders.append(path)
+            continue
+        for file, relative in _files(path, skip, plan.run_folders):
             if file.exists() and not file.is_file():  # a FIFO or a device would block
                 reason = f"cannot read {file}: not a regular file"
                 plan.uploads.append(Upload(file, str(relative), (), not_uploaded=reason))

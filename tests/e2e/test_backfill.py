@@ -146,16 +146,20 @@ def test_a_backfill_processes_every_routed_object_and_reports_each_task(
     assert rows[1][1] == "csv/b+c%2Bd.csv.gz"
     assert set(map(len, outputs.values())) == {1}
 
-    # The same backfill again: every task is a duplicate skip, and nothing is written.
-    assert _backfill(endpoint, tmp_path / "second") == 0
-    assert f"{len(MARKERS) + 1} task(s) succeeded, 0 failed" in capsys.readouterr().out
+    # The same backfill again: every task is a duplicate skip, and nothing is written; the
+    # rejected upload stays a PermanentFailure, so the failed-tasks report still lists it.
+    assert _backfill(endpoint, tmp_path / "second") == 1
+    assert f"{len(MARKERS)} task(s) succeeded, 1 failed" in capsys.readouterr().out
     _, again = _report(s3, tmp_path / "second")
-    assert [row[:6] for row in again] == [[*row[:3], "succeeded", "200", ""] for row in rows]
+    assert [row[:6] for row in again] == [row[:6] for row in rows]
 
-    # Each skip names the marker that records it: the broken image's is its error report.
+    # Each skip names the marker that records it; the broken image's is its error report.
     def skip(key: str) -> str:
         if key == BROKEN:
-            return "skipped_duplicate: this upload was already rejected: broken.jpg/error.json"
+            return (
+                f"{error['reason']}: broken.jpg/error.json; "
+                "skipped_duplicate: this upload was already rejected: broken.jpg/error.json"
+            )
         return f"skipped_duplicate: this upload is already done: {MARKERS[key][1]}"
 
     sources = [unquote_plus(row[1]) for row in rows]
@@ -181,7 +185,7 @@ def test_created_before_leaves_newer_objects_out(
         (
             ["backfill"],
             "error: backfill processes objects already in an emulator: give --endpoint-url of "
-            "one that runs (`python -m local_pipeline serve` prints it)",
+            "one that runs (`bin/local-pipeline serve` prints it)",
         ),
         (
             ["backfill", "--endpoint-url", "http://127.0.0.1:1", "--prefix", "summaries/"],

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from local_pipeline.cli import main
 from local_pipeline.routing import named_objects, triggered_functions, upload_bucket
 from local_pipeline.template import load_stack
+from tests.emulator import client, running_moto
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
 
@@ -99,3 +101,53 @@ def test_invoke_hands_any_json_object_to_the_handler(
     else:
         assert status == 1
         assert answer["errorType"] and answer["errorMessage"], answer
+
+
+IMAGE_EVENT = Path(__file__).resolve().parents[2] / "events" / "image_put.json"
+
+
+def _emulator_with_buckets(url: str) -> Any:
+    """The user's own emulator: the stack's buckets, versioned, and no object in them."""
+    s3 = client("s3", url)
+    for bucket in load_stack().buckets():
+        s3.create_bucket(Bucket=bucket.name)
+        s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+    return s3
+
+
+def _objects(s3: Any) -> list[str]:
+    return [
+        f"{bucket['Name']}/{obj['Key']}"
+        for bucket in s3.list_buckets()["Buckets"]
+        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])
+    ]
+
+
+def test_invoke_at_a_given_endpoint_seeds_nothing_a_missing_object_is_source_missing(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with running_moto() as url:
+        s3 = _emulator_with_buckets(url)
+        argv = ["invoke", "ImageProcessorFunction", "-e", str(IMAGE_EVENT), "--endpoint-url", url]
+        assert main(argv) == 0
+        captured = capfd.readouterr()
+        (record,) = json.loads(captured.out)["records"]
+        assert record["status"] == "skipped_stale"
+        assert record["detail"].startswith("source_missing: ")
+        assert "seeded" not in captured.err
+        assert _objects(s3) == []  # nothing written into the user's buckets
+
+
+def test_invoke_at_a_given_endpoint_seeds_when_asked(capfd: pytest.CaptureFixture[str]) -> None:
+    with running_moto() as url:
+        s3 = _emulator_with_buckets(url)
+        argv = ["invoke", "ImageProcessorFunction", "-e", str(IMAGE_EVENT), "--endpoint-url", url]
+        assert main([*argv, "--seed-missing"]) == 0
+        captured = capfd.readouterr()
+        (record,) = json.loads(captured.out)["records"]
+        assert record["status"] == "results"
+        upload = upload_bucket(load_stack()).name
+        assert f"seeded s3://{upload}/images/photo-rotated.jpg from samples/" in captured.err
+        seeded = s3.get_object(Bucket=upload, Key="images/photo-rotated.jpg")["Body"].read()
+        samples = Path(__file__).resolve().parents[2] / "samples"
+        assert seeded == next(samples.rglob("photo-rotated.jpg")).read_bytes()

@@ -15,6 +15,7 @@ from tests.conftest import upload
 from tests.emulator import client
 
 UPLOAD_BUCKET = "local-upload-123456789012-us-east-1"
+PROCESSED_BUCKET = "local-processed-123456789012-us-east-1"
 PARENT_BALLAST_MB = 650
 
 
@@ -30,7 +31,8 @@ def test_max_memory_used_is_the_workers_own_peak(
     """Linux carries a process's peak RSS across exec into the program it starts; a worker
     spawned by a runner that once held 650 MB must still report what the handler used."""
     s3 = client("s3", moto_endpoint)
-    s3.create_bucket(Bucket=UPLOAD_BUCKET)
+    for bucket in (UPLOAD_BUCKET, PROCESSED_BUCKET):  # invoke at an endpoint creates nothing
+        s3.create_bucket(Bucket=bucket)
     event = upload(s3, UPLOAD_BUCKET, "images/tiny.png", _tiny_png(), sequencer="01")
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(event))

@@ -21,7 +21,9 @@ from tests.e2e.inputs import mixed_csv, rotated_jpeg, transparent_png
 from tests.emulator import running_moto
 from tests.reliability.fault_proxy import FaultProxy
 
-MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's default: above it, uploads go in parts
+# boto3's default: above it, upload_file goes in parts (run sends one PUT instead, and the
+# runner's moto server must still handle bodies this big without holding extra copies).
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
 
 
 def _noise_png(side: int) -> bytes:
@@ -154,7 +156,12 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
     stdout = "".join(seen) + rest
     assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stdout + stderr
-    assert stderr.strip().splitlines()[-1] == (
+    lines = stderr.strip().splitlines()
+    assert lines[0] == (  # at once, before any waiting: what happens, and how to stop harder
+        "interrupted (Ctrl-C): stopping. Work in flight is abandoned; what settled is on "
+        "disk already, and the report is being written. Press Ctrl-C again to quit at once."
+    )
+    assert lines[-1] == (
         "error: interrupted (Ctrl-C) before it settled; the report lists every input"
     )
     report = _report(out / "report.json")
@@ -165,4 +172,8 @@ def test_ctrl_c_writes_the_report_with_every_input(small_inputs: Path, tmp_path:
         "interrupted (Ctrl-C) before it settled",
     )
     assert {entry["outcome"] for entry in report.values()} == {"results"}
+    # Every settled input's outputs are on disk, downloaded as it settled.
+    outputs = [Path(output) for entry in report.values() for output in entry["outputs"]]
+    assert len(outputs) == 2 * 6 + 3 and all(path.is_file() for path in outputs)
+    assert (out / "upload" / "summaries" / "table-0.csv.json").read_bytes().startswith(b"{")
     assert (out / "index.html").exists()

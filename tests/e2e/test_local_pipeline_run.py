@@ -124,9 +124,27 @@ def test_rejected_inputs_get_error_reports(pipeline_run: dict[str, Any]) -> None
     assert json.loads(csv_report.read_text())["reason"] == "empty"
 
 
-def test_inputs_are_not_downloaded_as_outputs(pipeline_run: dict[str, Any]) -> None:
-    assert not (pipeline_run["out"] / "upload" / "images").exists()
-    assert not (pipeline_run["out"] / "upload" / "csv").exists()
+def test_only_image_originals_are_copied_into_the_output_folder(
+    pipeline_run: dict[str, Any],
+) -> None:
+    """The page links originals inside --out, so the folder can be moved; a CSV (up to
+    gigabytes) is never copied, and a rejected image needs no original on the page."""
+    out = pipeline_run["out"]
+    assert not (out / "upload" / "csv").exists()
+    copies = {
+        p.relative_to(out / "upload").as_posix()
+        for p in out.glob("upload/images/**/*")
+        if p.is_file()
+    }
+    results = {
+        key: entry
+        for key, entry in pipeline_run["by_key"].items()
+        if entry["function"] == "ImageProcessorFunction" and entry["outcome"] == "results"
+    }
+    assert results and copies == set(results)
+    for key, entry in results.items():
+        assert entry["original"] == str(out / "upload" / key)
+        assert (out / "upload" / key).read_bytes() == Path(entry["path"]).read_bytes()
 
 
 def test_handler_logs_are_kept_per_function(pipeline_run: dict[str, Any]) -> None:

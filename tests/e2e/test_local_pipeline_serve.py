@@ -64,6 +64,19 @@ def test_serve_processes_uploads_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert any('"service":"csv-summarizer"' in line for line in seen)  # logs streamed
         page = (out / "index.html").read_text()
         assert "csv/live upload.csv" in page and "4 rows" in page  # the live results page
+        assert (out / "upload" / "summaries" / "live upload.csv.json").is_file()  # on disk
+
+        # Uploads that fire nothing get their line too, with the reason, as in `run`.
+        s3.put_object(Bucket=UPLOAD_BUCKET, Key="notes.txt", Body=b"at the root")
+        s3.put_object(Bucket=UPLOAD_BUCKET, Key="csv/SALES.CSV", Body=mixed_csv(2))
+        reason = (
+            "not_triggered; no S3 event of template.yaml matches this key (the functions "
+            "listen to images/*, csv/*.csv, csv/*.csv.gz; filters are case-sensitive)"
+        )
+        _wait_for(lines, re.escape(f">> notes.txt: {reason}"), seen)
+        _wait_for(lines, re.escape(f">> csv/SALES.CSV: {reason}"), seen)
+        # The function's own output is no upload of the user's: no line for it.
+        assert not [line for line in seen if line.startswith(">> summaries/")]
 
         # A second consumer of the same queues would hang: `run` refuses at once instead.
         (tmp_path / "t.csv").write_bytes(mixed_csv(2))

@@ -9,8 +9,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+from PIL import Image
 
 from local_pipeline.cli import main
 from tests.e2e.inputs import mixed_csv, rotated_jpeg, transparent_png
@@ -112,11 +114,23 @@ def test_nothing_is_fetched_from_the_network(opened: Any, page: Path) -> None:
         if (message := json.loads(entry["message"])["message"])["method"]
         == "Network.requestWillBeSent"
     ]
-    assert len(requests) >= 13, requests  # the page and its twelve images
+    # The page and one preview per photo (the thumbnail, shown for the original and for
+    # every variant): the full files are links, fetched only when opened.
+    assert len(requests) == 3, requests
     assert [url for url in requests if not url.startswith("file://")] == []
     html = page.read_text()
     links = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert links and not [link for link in links if re.match(r"[a-z]+:|//", link)]
+
+
+def test_every_link_stays_inside_the_output_folder(page: Path) -> None:
+    """Originals are copied into the folder: it can be moved, and every link still works."""
+    folder = page.parent.resolve()
+    links = re.findall(r'(?:src|href)="([^"]*)"', page.read_text())
+    targets = [(folder / unquote(link)).resolve() for link in links]
+    assert [t for t in targets if not t.is_relative_to(folder) or not t.is_file()] == []
+    originals = [t for t in targets if t.name in ("rotated.jpg", HOSTILE_NAME)]
+    assert {t.name for t in originals} == {"rotated.jpg", HOSTILE_NAME}
 
 
 def test_outcomes_and_findings_are_on_the_page(opened: Any) -> None:
@@ -135,3 +149,38 @@ def test_the_page_renders_for_a_screenshot(opened: Any, tmp_path: Path) -> None:
     shot = tmp_path / "page.png"
     assert opened.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+def _phone_photo(seed: int) -> bytes:
+    """A 12 MP photo-like JPEG (about 4,000 x 3,000, a few MB): noise over gradients."""
+    import io
+    import random
+
+    from PIL import Image, ImageFilter
+
+    rnd = random.Random(seed)
+    small = Image.frombytes("RGB", (400, 300), rnd.randbytes(400 * 300 * 3))
+    image = small.resize((4000, 3000), Image.Resampling.BICUBIC).filter(ImageFilter.DETAIL)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_a_page_of_large_photos_loads_a_small_part_of_their_bytes(tmp_path: Path) -> None:
+    """The images a browser fetches for the page are the previews: under 1 MB a photo
+    (the target: 10 phone photos under 10 MB), while the originals are megabytes each."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for n in range(3):
+        (photos / f"IMG_{n}.jpg").write_bytes(_phone_photo(n))
+    out = tmp_path / "out"
+    assert main(["run", str(photos), "--out", str(out)]) == 0
+    html = (out / "index.html").read_text()
+    shown = {unquote(src) for src in re.findall(r'<img src="([^"]*)"', html)}
+    shown_bytes = sum((out / src).stat().st_size for src in shown)
+    originals = sum(p.stat().st_size for p in photos.iterdir())
+    assert originals > 3 * 2_000_000  # real-size inputs
+    assert len(shown) == 3 and shown_bytes < 3 * 1_000_000, (shown, shown_bytes)
+    for src in shown:
+        with Image.open(out / src) as preview:
+            assert max(preview.size) <= 300

@@ -205,11 +205,16 @@ def test_a_second_run_is_a_duplicate_skip_that_writes_nothing(aws, image_fn, csv
     csv_fn.invoke(batch_event(schema, ("csv/again.csv", None)))
     processed, uploaded = _versions(aws, PROCESSED), _versions(aws, UPLOAD)
 
-    # The skip names the marker: a re-run's report still tells the rejected upload apart.
+    # The skip names the marker; a rejected upload stays a PermanentFailure with its reason,
+    # so that it never drops out of a re-run's failed-tasks report.
     assert image_fn.invoke(event) == response(
         schema,
         ("Succeeded", "skipped_duplicate: this upload is already done: again.jpg/manifest.json"),
-        ("Succeeded", "skipped_duplicate: this upload was already rejected: broken.jpg/error.json"),
+        (
+            "PermanentFailure",
+            "unsupported_format: broken.jpg/error.json; "
+            "skipped_duplicate: this upload was already rejected: broken.jpg/error.json",
+        ),
     )
     assert csv_fn.invoke(batch_event(schema, ("csv/again.csv", None))) == response(
         schema,

@@ -60,6 +60,8 @@ from pipeline_runtime.s3io import ObjectStore, WriteConflict
 META_ETAG = "source-etag"
 META_VERSION_ID = "source-version-id"
 META_SEQUENCER = "source-sequencer"
+# On an error report only: the rejection's reason, so that a duplicate can repeat it unread.
+META_REJECTION = "rejection-reason"
 
 # Lost races in a row before giving up (and raising, so that Lambda retries the event).
 MARKER_WRITE_ATTEMPTS = 3
@@ -208,7 +210,11 @@ def _skip_unless_needed(
         retired = _finish_retirement(ref, store, bucket, state)
         if retired:
             detail += f"; retired the older marker {retired}"
-        raise RecordSkipped(Status.DUPLICATE, detail)
+        rejection = None
+        if rejected:  # still a failure of this upload: a Batch re-run must not hide it
+            reason = (state.source(state.newest_marker) or {}).get(META_REJECTION, "rejected")
+            rejection = f"{reason}: {state.newest_marker}"
+        raise RecordSkipped(Status.DUPLICATE, detail, rejection)
     if judged is Verdict.STALE:
         raise RecordSkipped(Status.STALE, "not_current: the outputs record a newer upload")
     # Sequencers order an event only against a marker that has one too; against a marker
@@ -267,10 +273,11 @@ def write_marker(
             break  # our write landed (its response was lost), or an identical duplicate's
         _skip_unless_needed(ref, store, bucket, state, writing=True)
         etag = state.etag(key)
+        metadata = source_metadata(ref)
+        if error_report and isinstance(document, dict) and document.get("reason"):
+            metadata[META_REJECTION] = str(document["reason"])
         try:
-            store.put_json(
-                bucket, key, document, source_metadata(ref), if_match=etag, if_none_match=not etag
-            )
+            store.put_json(bucket, key, document, metadata, if_match=etag, if_none_match=not etag)
             break
         except WriteConflict:
             logger.info("Another write of the marker came first; checking again")

@@ -84,10 +84,11 @@ class ErrorReportImpossible(Exception):
 class RecordSkipped(Exception):
     """The work is not needed: a duplicate, or an event older than the outputs."""
 
-    def __init__(self, status: Status, detail: str) -> None:
+    def __init__(self, status: Status, detail: str, rejection: str | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.rejection = rejection  # "reason: error report key" of an upload rejected before
 
 
 @dataclass
@@ -96,6 +97,7 @@ class RecordOutcome:
     outputs: list[str] = field(default_factory=list)
     detail: str | None = None
     permanent: bool = False  # a failure that no retry can mend (Batch: PermanentFailure)
+    rejection: str | None = None  # a duplicate of a rejected upload: "reason: report key"
 
 
 @dataclass(frozen=True)
@@ -246,13 +248,19 @@ def batch_result(outcome: RecordOutcome) -> tuple[RESULT_CODE_TYPE, str]:
     """The Batch Operations result code and string of one task's outcome.
 
     Results or a duplicate succeed (the string names the result marker, or why it was
-    skipped). An error report, a task about an object the key does not hold now, an
-    ignored or malformed task and any permanent failure are permanent failures (the reason
-    first); anything else is temporary.
+    skipped), except a duplicate of a rejected upload: that stays a permanent failure on
+    every re-run, with the reason and the report key first. An error report, a task about
+    an object the key does not hold now, an ignored or malformed task and any permanent
+    failure are permanent failures (the reason first); anything else is temporary.
     """
     match outcome.status:
         case Status.RESULTS:
             return "Succeeded", outcome.outputs[-1]  # the marker, written last
+        case Status.DUPLICATE if outcome.rejection:
+            return (
+                "PermanentFailure",
+                f"{outcome.rejection}; {outcome.status.value}: {outcome.detail}",
+            )
         case Status.DUPLICATE:
             return "Succeeded", f"{outcome.status.value}: {outcome.detail}"
         case Status.ERROR_REPORT:
@@ -330,7 +338,7 @@ def _attempt(ref: S3ObjectRef, steps: RecordSteps, clock: Clock) -> RecordOutcom
             ref = steps.identify(ref)
         return steps.handle(ref, clock)
     except RecordSkipped as skipped:
-        return RecordOutcome(skipped.status, detail=skipped.detail)
+        return RecordOutcome(skipped.status, detail=skipped.detail, rejection=skipped.rejection)
     except ObjectChanged as changed:  # overwritten since the event: the newer one's will come
         return RecordOutcome(Status.STALE, detail=f"not_current: {changed}")
     except ObjectMissing as missing:  # the version, or the key, is gone: nothing to record
