@@ -15,7 +15,7 @@ from local_pipeline.template import ROOT
 from tests.e2e.inputs import mixed_csv
 
 LAUNCHER = ROOT / "bin" / "local-pipeline"
-DOCS = [ROOT / "docs" / "LOCAL_PIPELINE.md", ROOT / "README.md"]
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 
 
 def _documented_commands() -> list[str]:

@@ -1,5 +1,6 @@
 """Exports written for people, through `python -m local_pipeline run` with the defaults: every
-form in the README's table of formatted cells is typed, with numeric or ISO min and max."""
+formatted form of docs/CSV.md (money, percent, regional marks, accounting negatives, US and
+European dates) is typed, with numeric or ISO min and max."""
 
 from __future__ import annotations
 
