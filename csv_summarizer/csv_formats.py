@@ -19,6 +19,7 @@ characters for the spaces and symbols, and one quantifier per run of digits.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -62,10 +63,12 @@ NUMBER_RE = (
 
 def _body_re(groups: str, mark: str) -> str:
     grouped = "|".join(rf"[1-9][0-9]{{0,2}}(?:{re.escape(g)}[0-9]{{3}})+" for g in groups)
-    return rf"^(?:0|[1-9][0-9]*|{grouped})(?:{re.escape(mark)}[0-9]+)?$"
+    return rf"(?:0|[1-9][0-9]*|{grouped})(?:{re.escape(mark)}[0-9]+)?"
 
 
-BODY_RE = {POINT: _body_re(_GROUPS_POINT, POINT), COMMA: _body_re(_GROUPS_COMMA, COMMA)}
+GROUPS = {POINT: _GROUPS_POINT, COMMA: _GROUPS_COMMA}
+BODY = {mark: _body_re(groups, mark) for mark, groups in GROUPS.items()}
+BODY_RE = {mark: f"^{body}$" for mark, body in BODY.items()}
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DATE_RE = (
@@ -465,6 +468,142 @@ class Batch:
         if self.dates is not None:
             dates = _counts(pc.filter(self.dates["shape"], self.dates["ok"]))
         return seps, dates, negatives
+
+
+@functools.cache
+def settled_number_re(mark: str, unit: str | None) -> str:
+    """Every form a number takes in a column whose decimal mark and unit are settled: a
+    pattern without groups, so that RE2's fast engine checks a whole batch at once."""
+    body = BODY[mark]
+    sign, minus = f"[+{_MINUS}]", f"[{_MINUS}]"
+    pre = "" if unit in (None, PERCENT) else rf"(?:{re.escape(str(unit))} ?)"
+    post = "" if unit is None else rf"(?: ?{re.escape(unit)})"
+    pre_opt, post_opt = (f"{pre}?" if pre else ""), (f"{post}?" if post else "")
+    lead = rf"(?:{sign}{pre_opt}|{pre}{sign}?)?" if pre else f"{sign}?"
+    trail = rf"(?:{minus}{post_opt}|{post}{minus})" if post else minus
+    forms = (
+        rf"\({pre_opt}{body}{post_opt}\)",
+        rf"{lead}{body}{post_opt}",
+        rf"{pre_opt}{body}{trail}",
+    )
+    return "^(?:" + "|".join(forms) + ")$"
+
+
+@dataclass
+class SettledNumbers:
+    """A batch of a settled column's numbers read without extracting groups."""
+
+    text: pa.Array  # the plain form of every value
+    separators: set[str]
+    negatives: set[str]
+
+
+def read_settled_numbers(values: pa.Array, mark: str, unit: str | None) -> SettledNumbers | None:
+    """The batch read under the column's settled mark and unit, or None if any value is not
+    a number in that form (the batch then takes ``Batch``'s general path). A handful of
+    whole-batch string kernels instead of one group extraction per value."""
+    if (
+        len(values) == 0
+        or not pc.all(pc.match_substring_regex(values, settled_number_re(mark, unit))).as_py()
+    ):
+        return None
+    negative = pc.match_substring_regex(values, rf"[{_MINUS}]|^\(")
+    strip = "()+ " + _MINUS + ("" if unit is None else unit)
+    digits = pc.utf8_trim(values, characters=strip)
+    separators = set()
+    for ch in GROUPS[mark]:
+        if pc.any(pc.match_substring(digits, ch)).as_py():
+            digits = pc.replace_substring(digits, ch, "")
+            separators.add(ch)
+    if pc.any(pc.match_substring(digits, mark)).as_py():
+        separators.add(mark)
+        if mark == COMMA:
+            digits = pc.replace_substring(digits, COMMA, POINT)
+    negatives = set()
+    if pc.any(negative).as_py():
+        styles = {
+            "parentheses": r"^\(",
+            "trailing_minus": rf"[0-9] ?[{_MINUS}]|[{_MINUS}]$",
+            "minus": rf"^[^0-9(]*[{_MINUS}]",
+        }
+        negatives = {
+            k for k, p in styles.items() if pc.any(pc.match_substring_regex(values, p)).as_py()
+        }
+    text = pc.binary_join_element_wise(pc.if_else(negative, "-", ""), digits, "")
+    return SettledNumbers(text, separators, negatives)
+
+
+def settled_date_re(shape: str) -> str | None:
+    """The pattern of one day-month-year form (a key of ``Batch.shapes``), or None for the
+    forms this fast path leaves to ``Batch`` (year first, month names)."""
+    form, rest = shape[0], shape[1:]
+    if form != "S" or len(rest) < 2:
+        return None
+    sep, year = re.escape(rest[0]), rest[1]
+    pattern = rf"^[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{{year}}}"
+    time = rest[2:]
+    if time:
+        t = re.escape(time[0])
+        pattern += rf"{t}[0-9]{{1,2}}:[0-9]{{2}}"
+        if "s" in time:
+            pattern += r":[0-9]{2}"
+        if time.endswith("p"):
+            pattern += (" " if time.endswith(" p") else "") + "[AaPp][Mm]"
+    return pattern + "$"
+
+
+def read_settled_dates(values: pa.Array, shape: str, order: str) -> pa.Array | None:
+    """The ISO form of every value when each is a valid date of form ``shape`` (day and
+    month in ``order``, or day first for ``DD.MM.YYYY``), else None: the batch then takes
+    ``Batch``'s general path, which also says which values are misfits and why. Plain
+    splits and casts instead of one group extraction per value."""
+    pattern = settled_date_re(shape)
+    if pattern is None or len(values) == 0:
+        return None
+    if not pc.all(pc.match_substring_regex(values, pattern)).as_py():
+        return None
+    sep, rest = shape[1], shape[3:]
+    date, time = values, None
+    if rest:
+        halves = pc.split_pattern(values, rest[0], max_splits=1)
+        date, time = pc.list_element(halves, 0), pc.list_element(halves, 1)
+    parts = pc.split_pattern(date, sep)
+    a, b = (pc.cast(pc.list_element(parts, i), pa.int32()) for i in (0, 1))
+    year_text = pc.list_element(parts, 2)
+    year = pc.cast(year_text, pa.int32())
+    if shape[2] == "2":
+        year = pc.add(year, pc.if_else(pc.less(year, YEAR_PIVOT), 2000, 1900))
+    month, day = (a, b) if order == MDY and sep != "." else (b, a)
+    ok = pc.and_kleene(_between(month, 1, 12), _between(day, 1, 31))
+    iso = pc.binary_join_element_wise(
+        pc.utf8_lpad(pc.cast(year, pa.string()), width=4, padding="0"), "-", _pad2(month),
+        "-", _pad2(day), "",
+    )  # fmt: skip
+    if time is not None:
+        twelve = rest.endswith("p")
+        ampm = pc.utf8_lower(pc.utf8_slice_codeunits(time, -2)) if twelve else None
+        clock = pc.utf8_rtrim(time, characters="AaPpMm ") if twelve else time
+        fields = pc.split_pattern(clock, ":")
+        hour = pc.cast(pc.list_element(fields, 0), pa.int32())
+        minute = pc.cast(pc.list_element(fields, 1), pa.int32())
+        ok = pc.and_kleene(ok, pc.less_equal(minute, 59))
+        seconds = ""
+        if "s" in rest:
+            sec_text = pc.list_element(fields, 2)
+            ok = pc.and_kleene(ok, pc.less_equal(pc.cast(sec_text, pa.int32()), 59))
+            seconds = pc.binary_join_element_wise(":", sec_text, "")
+        if ampm is not None:
+            ok = pc.and_kleene(ok, _between(hour, 1, 12))
+            hour = pc.add(pc.if_else(pc.equal(hour, 12), 0, hour),
+                          pc.if_else(pc.equal(ampm, "pm"), 12, 0))  # fmt: skip
+        else:
+            ok = pc.and_kleene(ok, pc.less_equal(hour, 23))
+        iso = pc.binary_join_element_wise(
+            iso, "T", _pad2(hour), ":", pc.list_element(fields, 1), seconds, ""
+        )
+    if not pc.all(ok).as_py():
+        return None
+    return iso
 
 
 def _extract(values: pa.Array, pattern: str, hit: pa.Array) -> pa.Array | None:

@@ -42,6 +42,8 @@ from csv_formats import (
     Reading,
     date_pattern,
     has_formatted,
+    read_settled_dates,
+    read_settled_numbers,
 )
 from csv_typing import Locate, Typing, Unique
 
@@ -109,6 +111,8 @@ class Readings:
 
     def _add_formatted(self, v: pa.Array, where: Locate, uniq: Unique | None) -> None:
         values = v if uniq is None else uniq[0]
+        if self._add_settled_numbers(v, where, uniq) or self._add_settled_dates(v, where, uniq):
+            return
         batch = Batch(values, self.unit)
         if batch.numbers is not None and self.unit is None and batch.units:
             self.unit = batch.unit
@@ -139,6 +143,51 @@ class Readings:
                 typing.add(read, where, None, shown=v)
             else:
                 typing.add(pc.take(read, at), where, (read, uniq[1]), shown=v)
+
+    def _add_settled_numbers(self, v: pa.Array, where: Locate, uniq: Unique | None) -> bool:
+        """Whether the batch was all numbers in the column's settled form (and is counted):
+        a settled column's usual batch, read without ``Batch``'s parse."""
+        if self.decimal_mark is None or len(self.typings) != 1:
+            return False
+        typing = next(iter(self.typings.values()))
+        if typing.hyp not in ("integer", "number"):
+            return False
+        values = v if uniq is None else uniq[0]
+        read = read_settled_numbers(values, self.decimal_mark, self.unit)
+        if read is None:
+            return False
+        self.separators.update(read.separators)
+        self.negatives.update(read.negatives)
+        if uniq is None:
+            typing.add(read.text, where, None, shown=v)
+        else:
+            at = pc.index_in(v, value_set=uniq[0])
+            typing.add(pc.take(read.text, at), where, (read.text, uniq[1]), shown=v)
+        return True
+
+    def _add_settled_dates(self, v: pa.Array, where: Locate, uniq: Unique | None) -> bool:
+        """Whether the batch was all valid dates of the column's one form, in its settled
+        order (and is counted)."""
+        if len(self.typings) != 1 or len(self.date_shapes) != 1:
+            return False
+        typing = next(iter(self.typings.values()))
+        if typing.hyp not in ("date", "datetime"):
+            return False
+        (shape,) = self.date_shapes
+        order = self.date_order or (DMY if shape[1:2] == "." else None)
+        if order is None:
+            return False
+        values = v if uniq is None else uniq[0]
+        text = read_settled_dates(values, shape, order)
+        if text is None:
+            return False
+        self.date_shapes[shape] += len(values)
+        if uniq is None:
+            typing.add(text, where, None, shown=v)
+        else:
+            at = pc.index_in(v, value_set=uniq[0])
+            typing.add(pc.take(text, at), where, (text, uniq[1]), shown=v)
+        return True
 
     def _majority(self, a: int, b: int, first: str, second: str, reading: str) -> str:
         if a != b:

@@ -305,3 +305,43 @@ def test_the_header_sniffer_knows_formatted_values():
     s = run("$5.00,12/31/2024\n$6.00,01/02/2024\n")
     assert s["dialect"]["header"] is False
     assert col(s, "column_1")["sum"] == 11.0
+
+
+def test_a_settled_column_reads_the_same_in_later_batches_as_in_its_first():
+    # With small blocks, batches after the one that settles the reading take the settled
+    # fast path; with the default block the whole file is one batch, read by the general
+    # parse. Every statistic and the format must agree.
+    rows = []
+    for i in range(20_000):
+        cents = f"{(i * 37) % 100:02d}"
+        amount = f'"${i * 13:,}.{cents}"' if i % 7 else f'"(${i:,}.{cents})"'
+        month, day, hour = i % 12 + 1, i % 28 + 1, i % 12 + 1
+        when = f"{month}/{day}/20{i % 30:02d} {hour}:{i % 60:02d} {'AM' if i % 3 else 'PM'}"
+        rows.append(
+            f"{i},{amount},{(i % 200) / 2}%,{i % 3}.{cents}-,{when},{day:02d}.{month:02d}.2024"
+        )
+    rows.insert(10_000, "x,€5.00,oops,n/a,2/30/2024 1:00 PM,31.02.2024")
+    rows.insert(12_000, "y,$1.00,1%,1.00-,2/3/2024 13:00 PM,1.1.2024")
+    text = "id,amount,pct,late,at,day\n" + "\n".join(rows) + "\n"
+    whole, batched = run(text), run(text, SMALL_BLOCKS)
+    assert block_bytes(SMALL_BLOCKS) < len(text) // 4
+    keys = ("type", "count", "min", "max", "quantiles", "misfits", "format")
+    for name in ("amount", "pct", "late", "at", "day"):
+        a, b = col(whole, name), col(batched, name)
+        assert {k: a[k] for k in keys} == {k: b[k] for k in keys}, name
+        # Sums of batches merge in another order: the same to the last bits or so.
+        for k in ("sum", "mean", "stddev"):
+            if a[k] is not None:
+                assert a[k] == pytest.approx(b[k], rel=1e-12), (name, k)
+    amount = col(batched, "amount")
+    assert amount["type"] == "number" and amount["misfits"]["examples"] == ["€5.00"]
+    assert amount["format"]["negative"] == ["parentheses"]
+    assert col(batched, "late")["format"]["negative"] == ["trailing_minus"]
+    at, day = col(batched, "at"), col(batched, "day")
+    assert at["type"] == "datetime" and at["misfits"]["examples"] == [
+        "2/30/2024 1:00 PM",
+        "2/3/2024 13:00 PM",
+    ]
+    assert at["format"]["patterns"] == ["MM/DD/YYYY hh:mm AM/PM"]
+    assert day["type"] == "date" and day["misfits"]["examples"] == ["31.02.2024"]
+    assert day["format"]["patterns"] == ["DD.MM.YYYY"]
