@@ -65,12 +65,12 @@ from local_pipeline.routing import (
     named_objects,
     plan_uploads,
     sample_for,
-    upload_bucket,
     with_identities,
 )
-from local_pipeline.template import Stack, TemplateError, load_stack
 from local_pipeline.transfer import upload_file
 from local_pipeline.upload_watch import UploadWatch
+from stack_model.s3_filters import upload_bucket
+from stack_model.template import Stack, TemplateError, load_stack
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from pipeline_runtime.events import S3ObjectRef, normalise_etag, parse_event
 from local_pipeline.dispatch import FAKE_CREDENTIALS
 from local_pipeline.endpoint_check import EndpointUnusable, check_s3_endpoint
 from local_pipeline.routing import with_identities
-from local_pipeline.template import BucketSpec, Stack
+from stack_model.template import BucketSpec, Stack
 
 # The runner's own S3/SQS calls: adaptive retries (client-side rate limiting on throttles)
 # with a bound that outlasts a flaky endpoint, and timeouts so a dead one cannot hang a run.

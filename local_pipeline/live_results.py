@@ -29,7 +29,7 @@ from local_pipeline.report import (
 )
 from local_pipeline.results_page import IMAGE_FUNCTION, write_results_page
 from local_pipeline.routing import Upload, named_objects
-from local_pipeline.template import BucketSpec
+from stack_model.template import BucketSpec
 
 
 class LiveResults:

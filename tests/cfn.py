@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from local_pipeline.template import TEMPLATE_PATH, load_template
+from stack_model.template import TEMPLATE_PATH, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 

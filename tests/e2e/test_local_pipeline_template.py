@@ -16,11 +16,10 @@ from local_pipeline.routing import (
     named_objects,
     plan_uploads,
     sample_for,
-    triggered_functions,
-    upload_bucket,
     with_identities,
 )
-from local_pipeline.template import ROOT, Stack, TemplateError, load_stack
+from stack_model.s3_filters import triggered_functions, upload_bucket
+from stack_model.template import ROOT, Stack, TemplateError, load_stack
 from tests.cfn import resources_of_type, sam_template
 
 

@@ -131,7 +131,9 @@ def test_the_local_runner_imports_no_handler_or_core_and_of_the_runtime_the_pars
     assert _runtime_modules_imported(ROOT / "local_pipeline" / "routing.py") == {"events"}
 
 
-OPERATIONS_LIBRARIES = frozenset({"boto3", "botocore", "local_pipeline", "operations"})
+OPERATIONS_LIBRARIES = frozenset(
+    {"boto3", "botocore", "local_pipeline", "stack_model", "operations"}
+)
 
 
 def test_the_local_runner_never_imports_the_operations_tools():

@@ -1,8 +1,8 @@
-"""Read template.yaml the way CloudFormation and Lambda would, for local use.
+"""Read template.yaml the way CloudFormation and Lambda would, offline.
 
-Everything the local pipeline knows about the stack (buckets, functions, handlers, layers,
-environment, S3 event filters, retry settings) comes from here, out of the template itself;
-nothing is copied into code.
+Everything the local runner and the operations tools know about the stack (buckets,
+functions, handlers, layers, environment, S3 event filters, retry settings) comes from here,
+out of the template itself; nothing is copied into code.
 """
 
 from __future__ import annotations
