@@ -52,6 +52,7 @@ from local_pipeline.emulator import (
     other_consumer,
     provision,
 )
+from local_pipeline.event_objects import StoredVersion, named_objects, with_versions
 from local_pipeline.live_results import LivePage, LiveResults, LiveRun
 from local_pipeline.report import (
     FAILED,
@@ -62,10 +63,8 @@ from local_pipeline.report import (
 )
 from local_pipeline.routing import (
     Upload,
-    named_objects,
     plan_uploads,
     sample_for,
-    with_identities,
 )
 from local_pipeline.transfer import upload_file
 from local_pipeline.upload_watch import UploadWatch
@@ -485,7 +484,7 @@ def seed_missing_objects(event: dict[str, Any], s3: Any) -> dict[str, Any]:
     The event is then pointed at the seeded object (version id, ETag, size), so that the
     handler fetches what is really in the bucket.
     """
-    identities = {}
+    seeded = {}
     try:
         objects = named_objects(event)
     except ValueError:  # EventShapeError: the handler says what is wrong with it
@@ -504,10 +503,8 @@ def seed_missing_objects(event: dict[str, Any], s3: Any) -> dict[str, Any]:
             s3.create_bucket(Bucket=bucket)
         body = sample.read_bytes()
         put = s3.put_object(Bucket=bucket, Key=key, Body=body)
-        identities[(bucket, key)] = {
-            "version_id": put.get("VersionId"),
-            "etag": put["ETag"].strip('"'),
-            "size": len(body),
-        }
+        seeded[(bucket, key)] = StoredVersion(
+            put.get("VersionId"), put["ETag"].strip('"'), len(body)
+        )
         print(f"seeded s3://{bucket}/{key} from {_shown(sample)}", file=sys.stderr)
-    return with_identities(event, identities) if identities else event
+    return with_versions(event, seeded) if seeded else event

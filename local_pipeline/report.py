@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local_pipeline.dispatch import Settlement
-from local_pipeline.routing import Upload, named_objects
+from local_pipeline.event_objects import named_objects
+from local_pipeline.routing import Upload
 from stack_model.template import BucketSpec
 
 FAILED = "failed"

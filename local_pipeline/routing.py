@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import file_signatures
-from pipeline_runtime import events
-from pipeline_runtime.events import S3ObjectRef, parse_event
 
 from local_pipeline.run_folder import is_run_folder
 from stack_model.s3_filters import triggered_functions, upload_bucket
@@ -136,34 +133,6 @@ def plan_uploads(
         twice = sorted({key for key in keys if keys.count(key) > 1})
         raise ValueError(f"two inputs map to the same key {twice[0]}; pass them in separate runs")
     return plan
-
-
-# ---------------------------------------------------------------- events (for `invoke`)
-# Read with the handlers' own parser, so that the runner and the functions always agree
-# on which objects an event names.
-def named_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """(bucket, key) of every object the event names, in any shape the handlers accept.
-
-    Raises ``EventShapeError`` (a ValueError) for any other event.
-    """
-    return [(ref.bucket, ref.key) for ref in parse_event(event)]
-
-
-def with_identities(
-    event: dict[str, Any], identities: dict[tuple[str, str], dict[str, Any]]
-) -> dict[str, Any]:
-    """A copy of the event whose objects carry these version ids, ETags and sizes.
-
-    Used after seeding an object, so the handler fetches the object that is really there.
-    """
-
-    def identity_of(ref: S3ObjectRef) -> S3ObjectRef | None:
-        found = identities.get((ref.bucket, ref.key))
-        if found is None:
-            return None
-        return replace(ref, version_id=found["version_id"], etag=found["etag"], size=found["size"])
-
-    return events.with_identities(event, identity_of)
 
 
 def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline.emulator import admitted
-from local_pipeline.routing import named_objects
+from local_pipeline.event_objects import named_objects
 from stack_model.batch_operations import MANIFEST_PREFIX, REPORT_PREFIX
 from stack_model.s3_filters import triggered_functions
 from stack_model.template import BucketSpec, Stack

@@ -128,7 +128,7 @@ def test_the_local_runner_imports_no_handler_or_core_and_of_the_runtime_the_pars
     for name, path in _modules(ROOT / "local_pipeline").items():
         assert not _imports(path) & product, f"local_pipeline/{name}.py"
         assert _runtime_modules_imported(path) <= {"events"}, f"local_pipeline/{name}.py"
-    assert _runtime_modules_imported(ROOT / "local_pipeline" / "routing.py") == {"events"}
+    assert _runtime_modules_imported(ROOT / "local_pipeline" / "event_objects.py") == {"events"}
 
 
 OPERATIONS_LIBRARIES = frozenset(
