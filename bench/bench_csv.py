@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from local_pipeline.template import load_stack  # noqa: E402
+from stack_model.template import load_stack  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 CORE = ROOT / "csv_summarizer"

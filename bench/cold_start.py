@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local_pipeline.template import load_stack  # noqa: E402
+from stack_model.template import load_stack  # noqa: E402
 
 CHILD = """
 import resource, sys, time

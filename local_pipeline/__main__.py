@@ -6,6 +6,10 @@ if __name__ == "__main__":
     import sys
 
     try:
+        # boto3 first, whatever order the command modules import their libraries in: it
+        # is the dependency the message below names when the venv is missing.
+        import boto3  # noqa: F401
+
         from local_pipeline.cli import main
     except ModuleNotFoundError as missing:  # a python without the project's venv
         print(

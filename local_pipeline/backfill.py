@@ -6,7 +6,7 @@ running the same kind of job through the real handlers:
 
 - the manifest: the current version of every object under the prefix in the upload bucket
   (optionally created before a date), each routed by the template's S3 filters
-  (``routing.triggered_functions``, as for ``run``); keys no filter matches are left out;
+  (``s3_filters.triggered_functions``, as for ``run``); keys no filter matches are left out;
 - the tasks: events of invocation schema 2.0 with several tasks each
   (``batch_operations.task_event``), sent to the function's warm sandbox and answered per
   task; a ``TemporaryFailure`` is sent again, at most ``MAX_TASK_ATTEMPTS`` times, and the
@@ -33,7 +33,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline import UsageError, exit_status, reports_uninterrupted, stop_reason
-from local_pipeline.batch_operations import (
+from local_pipeline.dispatch import FunctionSandbox, env_overrides, sandbox_config
+from local_pipeline.emulator import Emulator
+from local_pipeline.local_paths import LocalPaths
+from local_pipeline.report import bucket_folder
+from stack_model.batch_operations import (
     FUNCTION_ERROR,
     MAX_TASK_ATTEMPTS,
     SUCCEEDED,
@@ -48,12 +52,8 @@ from local_pipeline.batch_operations import (
     task_results,
     user_arguments,
 )
-from local_pipeline.dispatch import FunctionSandbox, env_overrides, sandbox_config
-from local_pipeline.emulator import Emulator
-from local_pipeline.local_paths import LocalPaths
-from local_pipeline.report import bucket_folder
-from local_pipeline.routing import filters_reached, triggered_functions, upload_bucket
-from local_pipeline.template import BucketSpec, Stack
+from stack_model.s3_filters import filters_reached, triggered_functions, upload_bucket
+from stack_model.template import BucketSpec, Stack
 
 TASKS_PER_EVENT = 4
 # The function's answer to one event: (no function error, the payload it returned).

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local_pipeline.template import ROOT, FunctionSpec, Stack
 from local_pipeline.worker import Invocation, InvocationResult, SandboxConfig, serve
+from stack_model.template import ROOT, FunctionSpec, Stack
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -24,8 +24,8 @@ from pipeline_runtime.events import S3ObjectRef, normalise_etag, parse_event
 
 from local_pipeline.dispatch import FAKE_CREDENTIALS
 from local_pipeline.endpoint_check import EndpointUnusable, check_s3_endpoint
-from local_pipeline.routing import with_identities
-from local_pipeline.template import BucketSpec, Stack
+from local_pipeline.event_objects import StoredVersion, with_versions
+from stack_model.template import BucketSpec, Stack
 
 # The runner's own S3/SQS calls: adaptive retries (client-side rate limiting on throttles)
 # with a bound that outlasts a flaky endpoint, and timeouts so a dead one cannot hang a run.
@@ -169,7 +169,7 @@ def with_version_ids(event: Any, s3: Any) -> Any:
         refs = parse_event(event)
     except (ValueError, LookupError, TypeError, AttributeError):  # the handler will say why
         return event
-    identities = {}
+    versions = {}
     for ref in refs:
         if ref.version_id or not ref.etag:
             continue
@@ -178,12 +178,8 @@ def with_version_ids(event: Any, s3: Any) -> Any:
         except (BotoCoreError, ClientError):
             continue  # as moto sent it: the handlers judge by ETag
         if version_id:
-            identities[(ref.bucket, ref.key)] = {
-                "version_id": version_id,
-                "etag": ref.etag,
-                "size": ref.size,
-            }
-    return with_identities(event, identities) if identities else event
+            versions[(ref.bucket, ref.key)] = StoredVersion(version_id, ref.etag, ref.size)
+    return with_versions(event, versions) if versions else event
 
 
 def _newest_version_with_etag(s3: Any, ref: S3ObjectRef) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_pipeline.dispatch import Settlement
+from local_pipeline.event_objects import named_objects
 from local_pipeline.local_paths import LocalPaths
 from local_pipeline.report import (
     FAILED,
@@ -28,8 +29,8 @@ from local_pipeline.report import (
     write_report,
 )
 from local_pipeline.results_page import IMAGE_FUNCTION, write_results_page
-from local_pipeline.routing import Upload, named_objects
-from local_pipeline.template import BucketSpec
+from local_pipeline.routing import Upload
+from stack_model.template import BucketSpec
 
 
 class LiveResults:

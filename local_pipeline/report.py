@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local_pipeline.dispatch import Settlement
-from local_pipeline.routing import Upload, named_objects
-from local_pipeline.template import BucketSpec
+from local_pipeline.event_objects import named_objects
+from local_pipeline.routing import Upload
+from stack_model.template import BucketSpec
 
 FAILED = "failed"
 # Outcomes of inputs that never reached a function, or never settled.

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import file_signatures
-from pipeline_runtime import events
-from pipeline_runtime.events import S3ObjectRef, parse_event
 
 from local_pipeline.run_folder import is_run_folder
-from local_pipeline.template import ROOT, BucketSpec, FunctionSpec, Stack
+from stack_model.s3_filters import triggered_functions, upload_bucket
+from stack_model.template import ROOT, Stack
 
 SAMPLES_DIR = ROOT / "samples"
 IMAGE_PREFIX = "images/"
@@ -47,73 +45,6 @@ class Upload:
     key: str
     functions: tuple[str, ...]  # logical ids whose S3 filters match: the events to wait for
     not_uploaded: str | None = None  # why the file could not be read or uploaded
-
-
-def upload_bucket(stack: Stack) -> BucketSpec:
-    """The bucket the functions listen to: where inputs are uploaded."""
-    listened = {event.bucket_logical_id for fn in stack.functions() for event in fn.events}
-    if len(listened) != 1:
-        raise ValueError(f"expected one bucket with S3 events, found {sorted(listened)}")
-    (logical_id,) = listened
-    return next(bucket for bucket in stack.buckets() if bucket.logical_id == logical_id)
-
-
-def _event_name_matches(pattern: str, name: str) -> bool:
-    return pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1]))
-
-
-def triggered_functions(
-    functions: Iterable[FunctionSpec],
-    bucket_logical_id: str,
-    key: str,
-    event_name: str = "s3:ObjectCreated:Put",
-) -> tuple[str, ...]:
-    """Logical ids of the functions whose S3 events fire for this object, per the template."""
-    return tuple(
-        fn.logical_id
-        for fn in functions
-        if any(
-            event.bucket_logical_id == bucket_logical_id
-            and event.matches(key)
-            and any(_event_name_matches(p, event_name) for p in event.events)
-            for event in fn.events
-        )
-    )
-
-
-@dataclass(frozen=True)
-class FilterReach:
-    """A template S3 event filter that some key under a prefix can match."""
-
-    function: str  # logical id
-    prefix: str  # the narrower of the filter's prefix and the one asked for
-    suffix: str
-
-
-def filters_reached(
-    functions: Iterable[FunctionSpec], bucket_logical_id: str, prefix: str
-) -> list[FilterReach]:
-    """The S3 event filters of the bucket that can match a key starting with prefix.
-
-    S3 refuses overlapping filters on one bucket, so each key matches at most one of them:
-    a backfill per filter reaches every routed key once. Raises ValueError, with the filters
-    there are, when none can: a backfill of that prefix would invoke nothing.
-    """
-    functions = list(functions)
-    reaches = [
-        FilterReach(fn.logical_id, max(prefix, event.prefix, key=len), event.suffix)
-        for fn in functions
-        for event in fn.events
-        if event.bucket_logical_id == bucket_logical_id
-        and (prefix.startswith(event.prefix) or event.prefix.startswith(prefix))
-    ]
-    if not reaches:
-        listened = ", ".join(f"{e.prefix}*{e.suffix}" for fn in functions for e in fn.events)
-        raise ValueError(
-            f"--prefix {prefix!r}: no S3 event filter of template.yaml matches a key under it "
-            f"(the functions listen to {listened})"
-        )
-    return reaches
 
 
 def _files(
@@ -202,34 +133,6 @@ def plan_uploads(
         twice = sorted({key for key in keys if keys.count(key) > 1})
         raise ValueError(f"two inputs map to the same key {twice[0]}; pass them in separate runs")
     return plan
-
-
-# ---------------------------------------------------------------- events (for `invoke`)
-# Read with the handlers' own parser, so that the runner and the functions always agree
-# on which objects an event names.
-def named_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """(bucket, key) of every object the event names, in any shape the handlers accept.
-
-    Raises ``EventShapeError`` (a ValueError) for any other event.
-    """
-    return [(ref.bucket, ref.key) for ref in parse_event(event)]
-
-
-def with_identities(
-    event: dict[str, Any], identities: dict[tuple[str, str], dict[str, Any]]
-) -> dict[str, Any]:
-    """A copy of the event whose objects carry these version ids, ETags and sizes.
-
-    Used after seeding an object, so the handler fetches the object that is really there.
-    """
-
-    def identity_of(ref: S3ObjectRef) -> S3ObjectRef | None:
-        found = identities.get((ref.bucket, ref.key))
-        if found is None:
-            return None
-        return replace(ref, version_id=found["version_id"], etag=found["etag"], size=found["size"])
-
-    return events.with_identities(event, identity_of)
 
 
 def sample_for(key: str, samples_dir: Path = SAMPLES_DIR) -> Path | None:

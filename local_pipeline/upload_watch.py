@@ -16,10 +16,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local_pipeline.batch_operations import MANIFEST_PREFIX, REPORT_PREFIX
 from local_pipeline.emulator import admitted
-from local_pipeline.routing import named_objects, triggered_functions
-from local_pipeline.template import BucketSpec, Stack
+from local_pipeline.event_objects import named_objects
+from stack_model.batch_operations import MANIFEST_PREFIX, REPORT_PREFIX
+from stack_model.s3_filters import triggered_functions
+from stack_model.template import BucketSpec, Stack
 
 RUNNER_PREFIXES = (f"{MANIFEST_PREFIX}/", f"{REPORT_PREFIX}/")
 # The source metadata every output of the functions carries (pipeline_runtime.idempotency;

@@ -1,6 +1,6 @@
 """Operations tooling that drives a real AWS account (``python -m operations``).
 
-The local emulator (``local_pipeline``) never imports this package; this package reads the
-template and its routing through ``local_pipeline``'s template reader, the one place that
-knows the stack's S3 filters.
+It reads the template, its S3 filters and the Batch Operations job shape through
+``stack_model``, which the local runner (``local_pipeline``) reads too; it imports nothing
+of the local runner, and the local runner nothing of it.
 """

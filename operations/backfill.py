@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from local_pipeline.batch_operations import (
+from operations.stack import Deployment, OperationsError
+from stack_model.batch_operations import (
     INVOCATION_SCHEMA_VERSION,
     MANIFEST_PREFIX,
     REPORT_FORMAT,
@@ -32,9 +33,8 @@ from local_pipeline.batch_operations import (
     report_manifest_key,
     user_arguments,
 )
-from local_pipeline.routing import FilterReach, filters_reached, upload_bucket
-from local_pipeline.template import Stack
-from operations.stack import Deployment, OperationsError
+from stack_model.s3_filters import FilterReach, filters_reached, upload_bucket
+from stack_model.template import Stack
 
 BUCKET_OUTPUT = "UploadBucketName"
 ROLE_OUTPUT = "BatchOperationsRoleArn"

@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from local_pipeline.batch_operations import parse_created_before
-from local_pipeline.template import TemplateError, load_stack
 from operations.backfill import start_backfill
 from operations.stack import OperationsError, default_stack_name, read_deployment
+from stack_model.batch_operations import parse_created_before
+from stack_model.template import TemplateError, load_stack
 
 DEFAULT_PRIORITY = 10
 MAX_PRIORITY = 2147483647  # CreateJob's bound

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 
 SAMCONFIG_PATH = ROOT / "samconfig.toml"
 

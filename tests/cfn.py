@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from local_pipeline.template import TEMPLATE_PATH, load_template
+from stack_model.template import TEMPLATE_PATH, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,10 +29,6 @@ def sam_template() -> dict[str, Any]:
 
 @functools.cache
 def _translated(parameters: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
-    import boto3
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
     # Local code paths stand where `sam package` would put S3 URIs.
     template = sam_template()
     for resource in template["Resources"].values():
@@ -40,10 +36,19 @@ def _translated(parameters: frozenset[tuple[str, str]] = frozenset()) -> dict[st
         for uri_key in ("CodeUri", "ContentUri"):
             if isinstance(props.get(uri_key), str):
                 props[uri_key] = f"s3://packaged-code/{props[uri_key].strip('/')}.zip"
+    return translate(template, dict(parameters))
+
+
+def translate(template: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """A SAM template as plain CloudFormation, translated offline by samtranslator."""
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
     session = boto3.session.Session(region_name="us-east-1")
     translator = Translator(managed_policy_map={}, sam_parser=Parser(), boto_session=session)
     return translator.translate(
-        template, parameter_values=dict(parameters), get_managed_policy_map=dict
+        template, parameter_values=dict(parameters or {}), get_managed_policy_map=dict
     )
 
 

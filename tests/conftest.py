@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_pipeline.template import FunctionSpec, Stack, load_stack
+from stack_model.template import FunctionSpec, Stack, load_stack
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 

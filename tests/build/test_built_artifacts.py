@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from local_pipeline.template import load_template
 from scripts import locks
+from stack_model.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 
 
 def local_pipeline(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:

@@ -19,9 +19,9 @@ from urllib.parse import unquote_plus
 import pytest
 from PIL import Image
 
-from local_pipeline.batch_operations import REPORT_SCHEMA
 from local_pipeline.cli import main
-from local_pipeline.template import load_stack
+from stack_model.batch_operations import REPORT_SCHEMA
+from stack_model.template import load_stack
 from tests.emulator import client, running_moto
 
 STACK = load_stack()

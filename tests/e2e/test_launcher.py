@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from local_pipeline.cli import _parser
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 from tests.e2e.inputs import mixed_csv
 
 LAUNCHER = ROOT / "bin" / "local-pipeline"

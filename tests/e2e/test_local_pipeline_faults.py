@@ -20,7 +20,7 @@ import pytest
 
 from local_pipeline.cli import main
 from local_pipeline.dispatch import AsyncInvoker, FunctionSandbox, sandbox_config
-from local_pipeline.template import FunctionSpec, load_stack
+from stack_model.template import FunctionSpec, load_stack
 from tests.e2e.inputs import mixed_csv, rotated_jpeg
 from tests.emulator import client, drain
 

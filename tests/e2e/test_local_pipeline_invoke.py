@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from local_pipeline.cli import main
-from local_pipeline.routing import named_objects, triggered_functions, upload_bucket
-from local_pipeline.template import load_stack
+from local_pipeline.event_objects import named_objects
+from stack_model.s3_filters import triggered_functions, upload_bucket
+from stack_model.template import load_stack
 from tests.emulator import client, running_moto
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))

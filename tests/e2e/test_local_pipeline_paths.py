@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from local_pipeline.local_paths import RENAMED_FOLDER, LocalPaths
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 from tests.e2e.inputs import transparent_png
 from tests.e2e.test_local_pipeline_serve import UPLOAD_BUCKET, _wait_for
 from tests.emulator import client

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 from tests.e2e.cli import local_pipeline
 from tests.e2e.inputs import mixed_csv, rotated_jpeg, transparent_png
 from tests.emulator import running_moto

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 from tests.e2e.cli import local_pipeline
 from tests.e2e.inputs import mixed_csv
 from tests.emulator import client

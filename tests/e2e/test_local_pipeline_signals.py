@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 from tests.e2e.inputs import mixed_csv, transparent_png
 from tests.emulator import client, running_moto
 from tests.reliability.fault_proxy import FaultProxy

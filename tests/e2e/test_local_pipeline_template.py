@@ -11,16 +11,14 @@ from typing import Any
 import pytest
 
 from local_pipeline.emulator import Emulator, event_queue_name, provision
+from local_pipeline.event_objects import StoredVersion, named_objects, with_versions
 from local_pipeline.routing import (
     file_kind,
-    named_objects,
     plan_uploads,
     sample_for,
-    triggered_functions,
-    upload_bucket,
-    with_identities,
 )
-from local_pipeline.template import ROOT, Stack, TemplateError, load_stack
+from stack_model.s3_filters import triggered_functions, upload_bucket
+from stack_model.template import ROOT, Stack, TemplateError, load_stack
 from tests.cfn import resources_of_type, sam_template
 
 
@@ -231,9 +229,9 @@ def test_invoke_reads_events_with_the_handlers_parser_sns_in_sqs_included():
     bucket = "local-upload-123456789012-us-east-1"
     assert named_objects(event) == [(bucket, "images/photo-rotated.jpg")]
 
-    seeded = {(bucket, "images/photo-rotated.jpg"): {"version_id": "v9", "etag": "e9", "size": 9}}
+    seeded = {(bucket, "images/photo-rotated.jpg"): StoredVersion("v9", "e9", 9)}
     rewritten = json.loads(
-        json.loads(with_identities(event, seeded)["Records"][0]["body"])["Message"]
+        json.loads(with_versions(event, seeded)["Records"][0]["body"])["Message"]
     )
     obj = rewritten["Records"][0]["s3"]["object"]
     assert (obj["versionId"], obj["eTag"], obj["size"]) == ("v9", "e9", 9)

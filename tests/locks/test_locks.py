@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from local_pipeline.template import load_template
 from scripts import locks
+from stack_model.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKEFILES = [ROOT / "Makefile", *sorted((ROOT / "layers").glob("*/Makefile"))]

@@ -25,7 +25,7 @@ from typing import Any
 
 from PIL import Image
 
-from local_pipeline.template import ROOT
+from stack_model.template import ROOT
 
 FULL_SCALE = os.environ.get("RELIABILITY_SCALE", "") == "full"
 IMAGE_FUNCTION = "ImageProcessorFunction"

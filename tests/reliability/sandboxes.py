@@ -22,7 +22,7 @@ from urllib.parse import quote_plus
 
 from local_pipeline.dispatch import AsyncInvoker, FunctionSandbox, Settlement, sandbox_config
 from local_pipeline.emulator import Deployment
-from local_pipeline.template import Stack
+from stack_model.template import Stack
 
 _last_sequencer = 0
 _sequencer_lock = threading.Lock()

@@ -29,7 +29,7 @@ import pytest
 from PIL import Image
 
 from local_pipeline.emulator import Deployment, provision
-from local_pipeline.template import Stack, load_stack
+from stack_model.template import Stack, load_stack
 from tests.emulator import client
 from tests.reliability.fault_proxy import FaultProxy
 from tests.reliability.harness import (

@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 from summarize import error_report_key, summary_key
 from variants import output_prefix
 
-from local_pipeline.template import load_stack
+from stack_model.template import load_stack
 from tests.emulator import client, drain
 from tests.reliability.fault_proxy import FAULT_KINDS, FaultProxy
 from tests.reliability.harness import (

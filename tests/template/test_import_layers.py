@@ -4,15 +4,18 @@
   columnar library and the shared pure modules (``file_signatures``, in the runtime layer
   beside the runtime): never boto3, botocore or the runtime;
 - a shared pure module imports the standard library only;
-- the runtime (pipeline_runtime) imports no function code and nothing of the local runner;
-  inside it, data access (s3io) and event parsing (events) import no policy: neither the
+- the runtime (pipeline_runtime) imports no function code and nothing of the local runner,
+  and holds nothing for the runner: every name the runner takes from it, a function uses
+  too; inside it, data access (s3io) and event parsing (events) import no policy: neither the
   record loop (outcomes) nor the idempotency protocol;
 - each handler imports its own core and the runtime, and nothing of the other function;
 - the local runner imports no handler or core: it loads handlers by the template's Handler
   and CodeUri, as Lambda does. Of the runtime it imports the event parser only, so that
   it reads events exactly as the handlers do;
-- the operations tools (a real AWS account) import the local runner's template reader,
-  boto3 and botocore, never product code; the local runner never imports them.
+- the template model (stack_model) imports the standard library and PyYAML only;
+- the operations tools (a real AWS account) import the template model, boto3 and
+  botocore: never product code, and nothing of the local runner (the emulator); the
+  local runner never imports them.
 
 Read from the source with ast (every import statement, at any depth), not by importing.
 """
@@ -128,10 +131,10 @@ def test_the_local_runner_imports_no_handler_or_core_and_of_the_runtime_the_pars
     for name, path in _modules(ROOT / "local_pipeline").items():
         assert not _imports(path) & product, f"local_pipeline/{name}.py"
         assert _runtime_modules_imported(path) <= {"events"}, f"local_pipeline/{name}.py"
-    assert _runtime_modules_imported(ROOT / "local_pipeline" / "routing.py") == {"events"}
+    assert _runtime_modules_imported(ROOT / "local_pipeline" / "event_objects.py") == {"events"}
 
 
-OPERATIONS_LIBRARIES = frozenset({"boto3", "botocore", "local_pipeline", "operations"})
+OPERATIONS_LIBRARIES = frozenset({"boto3", "botocore", "stack_model", "operations"})
 
 
 def test_the_local_runner_never_imports_the_operations_tools():
@@ -139,12 +142,68 @@ def test_the_local_runner_never_imports_the_operations_tools():
         assert "operations" not in _imports(path), f"local_pipeline/{name}.py"
 
 
-def test_the_operations_tools_import_no_product_code():
+def test_the_operations_tools_import_no_product_code_and_no_emulator_code():
     modules = _modules(ROOT / "operations")
     assert modules
     for name, path in modules.items():
         foreign = _imports(path) - STDLIB - OPERATIONS_LIBRARIES
         assert foreign == set(), f"operations/{name}.py imports {sorted(foreign)}"
+
+
+def test_the_template_model_imports_the_standard_library_and_pyyaml_only():
+    modules = _modules(ROOT / "stack_model")
+    assert modules
+    for name, path in modules.items():
+        foreign = _imports(path) - STDLIB - {"yaml", "stack_model"}
+        assert foreign == set(), f"stack_model/{name}.py imports {sorted(foreign)}"
+
+
+def _names_used(path: Path) -> set[str]:
+    """Every name a module imports from elsewhere or reads as an attribute."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+    return names
+
+
+def _runtime_names_imported(path: Path) -> set[str]:
+    """Names a module takes from the runtime's modules: ``from pipeline_runtime.events
+    import n``, or ``events.n`` after ``from pipeline_runtime import events``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names, modules = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pipeline_runtime."):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module == "pipeline_runtime":
+            modules |= {alias.asname or alias.name for alias in node.names}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ):
+            names.add(node.attr)
+    return names
+
+
+def test_the_runtime_holds_nothing_for_the_local_runner_alone():
+    """What the runner takes from the runtime, the functions use too: the runtime serves
+    the functions, and the runner reads events with their parser rather than its own."""
+    product = [ROOT / f / "app.py" for f in FUNCTIONS] + list(_modules(RUNTIME_DIR).values())
+    used_by_functions: dict[str, set[Path]] = {}
+    for path in product:
+        for name in _names_used(path):
+            used_by_functions.setdefault(name, set()).add(path)
+    taken = {
+        n for p in _modules(ROOT / "local_pipeline").values() for n in _runtime_names_imported(p)
+    }
+    assert taken, "the runner reads events with the runtime's parser"
+    for name in taken:
+        users = {p for p in used_by_functions.get(name, set()) if p.stem != "events"}
+        assert users, f"pipeline_runtime serves {name} to the local runner alone"
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -199,6 +258,7 @@ def _package_graph(folder: Path, package: str | None = None) -> dict[str, set[st
         ("layers/runtime/pipeline_runtime", "pipeline_runtime"),
         ("local_pipeline", "local_pipeline"),
         ("operations", "operations"),
+        ("stack_model", "stack_model"),
     ],
 )
 def test_no_module_imports_another_in_a_cycle(folder, package):

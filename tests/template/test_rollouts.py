@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from local_pipeline.template import Stack
+from stack_model.template import Stack
 from tests.cfn import ROOT, resources_of_type, sam_template, translated_template
 
 FUNCTIONS = ("ImageProcessorFunction", "CsvSummarizerFunction")

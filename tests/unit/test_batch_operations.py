@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local_pipeline.backfill import run_tasks
-from local_pipeline.batch_operations import (
+from stack_model.batch_operations import (
     MAX_TASK_ATTEMPTS,
     PERMANENT_FAILURE,
     REPORT_SCHEMA,
@@ -25,8 +25,8 @@ from local_pipeline.batch_operations import (
     task_event,
     task_results,
 )
-from local_pipeline.routing import FilterReach, filters_reached
-from local_pipeline.template import load_stack
+from stack_model.s3_filters import FilterReach, filters_reached
+from stack_model.template import load_stack
 
 TASKS = [
     Task("t1", "bucket", "images/b c/ünï ké+y.png", "v1"),

@@ -1,5 +1,4 @@
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ from pipeline_runtime.events import (
     S3ObjectRef,
     batch_invocation,
     parse_event,
-    with_identities,
 )
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -295,26 +293,3 @@ def test_an_eventbridge_key_is_taken_as_it_comes_unlike_powertools_key():
     # Powertools' property would turn the "+" into a space: not the object's key.
     assert S3EventBridgeNotificationEvent(event).detail.object.key == "csv/q1 2026   ünïcode.csv"
     assert parse_event(event)[0].key == KEY
-
-
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_with_identities_rewrites_every_shape_and_leaves_the_original(shape):
-    event = SHAPES[shape]()
-    original = json.loads(json.dumps(event))
-
-    def identity_of(ref):
-        assert (ref.bucket, ref.key) == ("b", KEY)
-        return replace(ref, version_id="v9", etag="e9", size=99)
-
-    (ref,) = parse_event(with_identities(event, identity_of))
-    assert event == original
-    if shape == "batch_operations":  # a task carries a version id only
-        assert (ref.version_id, ref.etag, ref.size) == ("v9", None, None)
-    else:
-        assert (ref.version_id, ref.etag, ref.size) == ("v9", "e9", 99)
-    assert ref.key == KEY
-
-
-def test_with_identities_leaves_objects_it_is_given_nothing_for():
-    event = _sns_in_sqs(_s3())
-    assert with_identities(event, lambda ref: None) == event

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -107,15 +106,9 @@ class BatchInvocation:
     tasks: tuple[S3ObjectRef | MalformedTask, ...] = ()
 
 
-# Writes a new version id / ETag / size into the event's own node for one object.
-_IdentityWriter = Callable[[str | None, str | None, int | None], None]
-# Called with each object's ref and the writer for its node, while the event is walked.
-_Visit = Callable[[S3ObjectRef, _IdentityWriter], None]
-
-
 def parse_event(event: dict[str, Any]) -> list[S3ObjectRef]:
     """All S3 objects named by ``event``, in the order given."""
-    return _walk(event, None)
+    return _walk(event)
 
 
 def batch_invocation(event: dict[str, Any]) -> BatchInvocation | None:
@@ -129,44 +122,24 @@ def batch_invocation(event: dict[str, Any]) -> BatchInvocation | None:
     return BatchInvocation(
         str(event.get("invocationSchemaVersion")),
         invocation_id if isinstance(invocation_id, str) else "",
-        tuple(_batch_tasks(event, None)),
+        tuple(_batch_tasks(event)),
     )
-
-
-def with_identities(
-    event: dict[str, Any], identity_of: Callable[[S3ObjectRef], S3ObjectRef | None]
-) -> dict[str, Any]:
-    """A copy of ``event`` whose objects carry the version id, ETag and size of
-    ``identity_of(ref)`` (None: left as they are), in every shape, SQS and SNS bodies
-    included. A Batch task carries the version id only, as Batch Operations sends it.
-
-    For tools that replay an event against objects they put there (the local runner).
-    """
-    copy = json.loads(json.dumps(event))
-
-    def visit(ref: S3ObjectRef, write: _IdentityWriter) -> None:
-        new = identity_of(ref)
-        if new is not None:
-            write(new.version_id, new.etag, new.size)
-
-    _walk(copy, visit)
-    return copy
 
 
 def _is_batch_operation(event: Any) -> bool:
     return isinstance(event, dict) and "invocationSchemaVersion" in event
 
 
-def _walk(event: Any, visit: _Visit | None) -> list[S3ObjectRef]:
-    """The one dispatch over event shapes; ``visit`` sees each object as it is found."""
+def _walk(event: Any) -> list[S3ObjectRef]:
+    """The one dispatch over event shapes."""
     if not isinstance(event, dict):
         raise EventShapeError(f"event must be a JSON object, got {type(event).__name__}")
     if event.get("Event") == "s3:TestEvent":
         return []
     if _is_batch_operation(event):
-        return _from_batch_operation(event, visit)
+        return _from_batch_operation(event)
     if event.get("detail-type") == "Object Created" and event.get("source") == "aws.s3":
-        return [_from_eventbridge(event, visit)]
+        return [_from_eventbridge(event)]
     records = event.get("Records")
     if not isinstance(records, list):
         raise EventShapeError("event has neither Records nor an EventBridge detail")
@@ -175,15 +148,15 @@ def _walk(event: Any, visit: _Visit | None) -> list[S3ObjectRef]:
         if not isinstance(record, dict):
             raise EventShapeError("a record is not a JSON object")
         if record.get("eventSource") == "aws:sqs" or ("body" in record and "s3" not in record):
-            refs.extend(_from_sqs_record(record, visit))
+            refs.extend(_from_sqs_record(record))
         elif "s3" in record:
-            refs.append(_from_s3_record(record, visit))
+            refs.append(_from_s3_record(record))
         else:
             raise EventShapeError(f"unrecognised record with fields {sorted(record)}")
     return refs
 
 
-def _from_s3_record(record: dict[str, Any], visit: _Visit | None) -> S3ObjectRef:
+def _from_s3_record(record: dict[str, Any]) -> S3ObjectRef:
     s3_record = S3EventRecord(record)
     try:
         bucket = s3_record.s3.bucket.name
@@ -192,7 +165,7 @@ def _from_s3_record(record: dict[str, Any], visit: _Visit | None) -> S3ObjectRef
     except (KeyError, TypeError, AttributeError) as exc:
         raise EventShapeError(f"S3 record lacks {exc}") from exc
     size = obj.get("size")
-    ref = S3ObjectRef(
+    return S3ObjectRef(
         bucket=bucket,
         key=decode_key(raw_key),
         version_id=obj.version_id or None,
@@ -203,26 +176,17 @@ def _from_s3_record(record: dict[str, Any], visit: _Visit | None) -> S3ObjectRef
         event_time=s3_record.get("eventTime"),
         request_id=(s3_record.get("responseElements") or {}).get("x-amz-request-id"),
     )
-    if visit is not None:
-        visit(ref, _writer(obj.raw_event, "versionId", "eTag", "size"))
-    return ref
 
 
-def _from_sqs_record(record: dict[str, Any], visit: _Visit | None) -> list[S3ObjectRef]:
+def _from_sqs_record(record: dict[str, Any]) -> list[S3ObjectRef]:
     sqs_record = SQSRecord(record)
     inner = _json(sqs_record.get("body"), "SQS record body")
     sns = SNSMessage(inner) if isinstance(inner, dict) else None
     # SNS fan-out puts the S3 event one level deeper, in "Message".
     if sns is not None and sns.get("Type") == "Notification" and "Message" in inner:
         message = _json(sns.message, "SNS Message in an SQS record")
-        refs = _walk(message, visit)
-        if visit is not None:  # the visit changed the decoded copies: encode them again
-            inner["Message"] = json.dumps(message)
-    else:
-        refs = _walk(inner, visit)
-    if visit is not None:
-        record["body"] = json.dumps(inner)
-    return refs
+        return _walk(message)
+    return _walk(inner)
 
 
 def _json(text: Any, what: str) -> Any:
@@ -232,7 +196,7 @@ def _json(text: Any, what: str) -> Any:
         raise EventShapeError(f"{what} is not JSON: {exc}") from exc
 
 
-def _from_eventbridge(event: dict[str, Any], visit: _Visit | None) -> S3ObjectRef:
+def _from_eventbridge(event: dict[str, Any]) -> S3ObjectRef:
     detail = S3EventBridgeNotificationEvent(event).detail
     try:
         bucket = detail.bucket.name
@@ -241,7 +205,7 @@ def _from_eventbridge(event: dict[str, Any], visit: _Visit | None) -> S3ObjectRe
     except (KeyError, TypeError, AttributeError) as exc:
         raise EventShapeError(f"EventBridge detail lacks {exc}") from exc
     size = obj.size
-    ref = S3ObjectRef(
+    return S3ObjectRef(
         bucket=bucket,
         key=key,
         version_id=obj.get("version-id") or None,
@@ -252,17 +216,14 @@ def _from_eventbridge(event: dict[str, Any], visit: _Visit | None) -> S3ObjectRe
         event_time=event.get("time"),
         request_id=detail.get("request-id"),
     )
-    if visit is not None:
-        visit(ref, _writer(obj.raw_event, "version-id", "etag", "size"))
-    return ref
 
 
-def _from_batch_operation(event: dict[str, Any], visit: _Visit | None) -> list[S3ObjectRef]:
+def _from_batch_operation(event: dict[str, Any]) -> list[S3ObjectRef]:
     """The readable tasks' objects; malformed tasks are answered by ``batch_invocation``."""
-    return [task for task in _batch_tasks(event, visit) if isinstance(task, S3ObjectRef)]
+    return [task for task in _batch_tasks(event) if isinstance(task, S3ObjectRef)]
 
 
-def _batch_tasks(event: dict[str, Any], visit: _Visit | None) -> list[S3ObjectRef | MalformedTask]:
+def _batch_tasks(event: dict[str, Any]) -> list[S3ObjectRef | MalformedTask]:
     tasks = event.get("tasks")
     if not isinstance(tasks, list):
         return []
@@ -285,8 +246,6 @@ def _batch_tasks(event: dict[str, Any], visit: _Visit | None) -> list[S3ObjectRe
         except EventShapeError as malformed:
             parsed.append(MalformedTask(task_id, str(malformed)))
             continue
-        if visit is not None:
-            visit(ref, _writer(raw, "s3VersionId"))  # a task has no ETag or size
         parsed.append(ref)
     return parsed
 
@@ -327,15 +286,6 @@ def decode_key(raw: str) -> str:
         return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
         raise EventShapeError(f"key {raw!r} is not a URL-encoded UTF-8 key") from None
-
-
-def _writer(node: dict[str, Any], *fields: str) -> _IdentityWriter:
-    """Writes version id, ETag and size, in that order, to the named fields of ``node``."""
-
-    def write(version_id: str | None, etag: str | None, size: int | None) -> None:
-        node.update(zip(fields, (version_id, etag, size), strict=False))
-
-    return write
 
 
 def normalise_etag(etag: str | None) -> str | None:

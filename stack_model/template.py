@@ -1,8 +1,8 @@
-"""Read template.yaml the way CloudFormation and Lambda would, for local use.
+"""Read template.yaml the way CloudFormation and Lambda would, offline.
 
-Everything the local pipeline knows about the stack (buckets, functions, handlers, layers,
-environment, S3 event filters, retry settings) comes from here, out of the template itself;
-nothing is copied into code.
+Everything the local runner and the operations tools know about the stack (buckets,
+functions, handlers, layers, environment, S3 event filters, retry settings) comes from here,
+out of the template itself; nothing is copied into code.
 """
 
 from __future__ import annotations
@@ -232,15 +232,17 @@ class Stack:
         props = self.template["Resources"][logical_id]["Properties"]
         return self.root / str(props["ContentUri"])
 
-    def functions(self) -> list[FunctionSpec]:
+    def function_properties(self, logical_id: str) -> dict[str, Any]:
+        """A function's properties with the template's Globals merged in, as SAM merges them."""
         globals_fn = self.template.get("Globals", {}).get("Function", {})
+        local = self.template["Resources"][logical_id].get("Properties", {})
+        return dict(merge_globals(globals_fn, local))
+
+    def functions(self) -> list[FunctionSpec]:
         specs = []
-        for logical_id, res in self._resources("AWS::Serverless::Function").items():
-            props = {**globals_fn, **res.get("Properties", {})}
-            env = {
-                **(globals_fn.get("Environment", {}).get("Variables", {})),
-                **(res.get("Properties", {}).get("Environment", {}).get("Variables", {})),
-            }
+        for logical_id in self._resources("AWS::Serverless::Function"):
+            props = self.function_properties(logical_id)
+            env = props.get("Environment", {}).get("Variables", {})
             invoke = props.get("EventInvokeConfig", {})
             on_failure = invoke.get("DestinationConfig", {}).get("OnFailure", {})
             queue = None
@@ -294,6 +296,37 @@ class Stack:
                 )
             )
         return specs
+
+
+# Function properties whose list a function's own replaces instead of extending.
+_REPLACED_LISTS = frozenset({"Architectures"})
+
+
+def merge_globals(global_value: Any, local_value: Any, path: str = "") -> Any:
+    """``local_value`` with ``global_value`` merged in, by SAM's rules for Globals.
+
+    Maps merge key by key, deeply; lists are the global items, then the function's
+    (``Architectures``: the function's list alone); any other value, an intrinsic function
+    included, is the function's. Values of different kinds: the function's.
+    """
+    kinds = (_merge_kind(global_value), _merge_kind(local_value))
+    if kinds == ("map", "map"):
+        merged = dict(global_value)
+        for key, value in local_value.items():
+            child = f"{path}.{key}".lstrip(".")
+            merged[key] = merge_globals(merged[key], value, child) if key in merged else value
+        return merged
+    if kinds == ("list", "list") and path not in _REPLACED_LISTS:
+        return [*global_value, *local_value]
+    return local_value
+
+
+def _merge_kind(value: Any) -> str:
+    """'map', 'list' or 'value'; an intrinsic function counts as a value, as it resolves to one."""
+    if isinstance(value, dict):
+        name = str(next(iter(value))) if len(value) == 1 else ""
+        return "value" if name in ("Ref", "Condition") or name.startswith("Fn::") else "map"
+    return "list" if isinstance(value, list) else "value"
 
 
 def check_parameter_overrides(template: dict[str, Any], overrides: dict[str, str]) -> None:
