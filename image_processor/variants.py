@@ -51,7 +51,7 @@ from image_encode import (
     save_to_bytesio,
 )
 from image_png import PngPlan, StripResult
-from image_types import DEFAULT_FORMATS, REASONS, ImageLimits, ImageRejected
+from image_types import DEFAULT_FORMATS, REASONS, ImageLimits, ImageRejectedError
 from PIL import Image
 
 __all__ = [
@@ -60,7 +60,7 @@ __all__ = [
     "VARIANTS",
     "EncodedVariant",
     "ImageLimits",
-    "ImageRejected",
+    "ImageRejectedError",
     "ImageResult",
     "VariantSpec",
     "make_variants",
@@ -242,7 +242,7 @@ def make_variants(
 ) -> ImageResult:
     """Decode ``data`` once and encode every variant in ``specs``.
 
-    Raises ``ImageRejected`` for every input the bytes are to blame for (reason codes in
+    Raises ``ImageRejectedError`` for every input the bytes are to blame for (reason codes in
     ``REASONS``); anything else that escapes is a bug or an environment fault (MemoryError).
     """
     limits = limits or ImageLimits()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
-from pipeline_runtime.outcomes import RecordsFailed
+from pipeline_runtime.endings import RecordsFailedError
 
 from tests.conftest import LambdaContext, upload
 from tests.integration.faults import fail_first_calls
@@ -207,7 +207,7 @@ def test_a_failed_retirement_raises_and_the_retry_finishes_it(aws, csv_fn, monke
     rejected = upload(aws, UPLOAD, "csv/swap.csv", b"", "0002")
     with monkeypatch.context() as patch:
         deletes = fail_first_calls(csv_fn.module.store.client, "delete_object", 10**6, patch)
-        with pytest.raises(RecordsFailed):
+        with pytest.raises(RecordsFailedError):
             csv_fn.invoke(rejected)  # the error report is written, the old summary is not retired
     assert deletes == ["summaries/swap.csv.json"] * 3
 
@@ -229,7 +229,7 @@ def test_a_failed_retirement_of_an_error_report_is_finished_by_a_batch_rerun(
     good = upload(aws, UPLOAD, "images/fix.png", _png((3, 3, 3)), "0002")
     with monkeypatch.context() as patch:
         fail_first_calls(image_fn.module.store.client, "delete_object", 10**6, patch)
-        with pytest.raises(RecordsFailed):
+        with pytest.raises(RecordsFailedError):
             image_fn.invoke(good)
     assert aws.head_object(Bucket=PROCESSED, Key="fix.png/error.json")
 
@@ -323,7 +323,7 @@ def test_outputs_whose_keys_would_be_too_long_get_a_report_where_one_fits(aws, i
 def test_an_s3_event_whose_report_cannot_be_written_raises_for_the_failure_queue(aws, csv_fn):
     csv_key = "csv/" + "c" * 1012 + ".csv"
     event = upload(aws, UPLOAD, csv_key, SALES, "0001")
-    with pytest.raises(RecordsFailed):
+    with pytest.raises(RecordsFailedError):
         csv_fn.invoke(event)
     assert "Contents" not in aws.list_objects_v2(Bucket=UPLOAD, Prefix="summaries/")
 
