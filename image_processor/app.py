@@ -35,7 +35,6 @@ from variants import (
     ImageLimits,
     make_variants,
     output_prefix,
-    parse_background,
 )
 
 MANIFEST_SCHEMA_VERSION = "1.1"  # 1.1: "changes"
@@ -47,7 +46,7 @@ CONFIG = ImageProcessorConfig.from_env()
 LIMITS = ImageLimits(
     max_pixels=CONFIG.max_image_pixels,
     thumbnail_size=CONFIG.thumbnail_size,
-    background=parse_background(CONFIG.jpeg_background),
+    background=CONFIG.jpeg_background_rgb,
 )
 store = ObjectStore()
 
