@@ -13,6 +13,16 @@ from pipeline_runtime.events import (
     with_identities,
 )
 
+from tests.events import (
+    batch_event,
+    eventbridge_event,
+    s3_event,
+    s3_object,
+    s3_record,
+    sns_in_sqs_event,
+    sqs_event,
+)
+
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "local-upload-123456789012-us-east-1"
 
@@ -71,7 +81,7 @@ def test_s3_record_carries_identity():
 
 
 def _event_with_key(raw_key: str) -> dict:
-    return {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": raw_key, "size": 1}}}]}
+    return s3_event(s3_record("b", s3_object(raw_key, encode=False, size=1)))
 
 
 @pytest.mark.parametrize(
@@ -98,9 +108,7 @@ def test_eventbridge_keys_are_not_decoded():
 
 
 def test_sns_inside_sqs_is_unwrapped():
-    s3_event = json.loads((EVENTS / "image_put.json").read_text())
-    sns = {"Type": "Notification", "Message": json.dumps(s3_event)}
-    event = {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(sns)}]}
+    event = sns_in_sqs_event(json.loads((EVENTS / "image_put.json").read_text()))
     assert [r.key for r in parse_event(event)] == ["images/photo-rotated.jpg"]
 
 
@@ -219,7 +227,7 @@ def test_malformed_batch_events_are_answered_task_by_task_never_raised(event, ex
 
 @pytest.mark.parametrize("raw", ["images/100%", "images/%E9t%C3%A9.jpg", "images/%zz.jpg"])
 def test_a_notification_key_with_an_invalid_escape_is_a_shape_error(raw):
-    event = {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": raw}}}]}
+    event = s3_event(s3_record("b", s3_object(raw, encode=False)))
     with pytest.raises(EventShapeError, match="is not a URL-encoded UTF-8 key"):
         parse_event(event)
 
@@ -230,38 +238,25 @@ ENCODED_KEY = "csv/q1+2026+%2B+%C3%BCn%C3%AFcode.csv"  # S3 notifications and Ba
 
 
 def _s3(raw_key: str = ENCODED_KEY) -> dict:
-    obj = {"key": raw_key, "size": 5, "eTag": "e0", "versionId": "v0", "sequencer": "01"}
-    return {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": obj}}]}
-
-
-def _sqs(inner: dict) -> dict:
-    return {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(inner)}]}
-
-
-def _sns_in_sqs(inner: dict) -> dict:
-    return _sqs({"Type": "Notification", "Message": json.dumps(inner)})
+    obj = s3_object(raw_key, encode=False, size=5, etag="e0", version_id="v0", sequencer="01")
+    return s3_event(s3_record("b", obj, event_source="aws:s3"))
 
 
 def _eventbridge() -> dict:
     obj = {"key": KEY, "size": 5, "etag": "e0", "version-id": "v0", "sequencer": "01"}
-    detail = {"bucket": {"name": "b"}, "object": obj, "reason": "PutObject"}
-    return {"detail-type": "Object Created", "source": "aws.s3", "detail": detail}
+    return eventbridge_event("b", obj)
 
 
 def _batch_event() -> dict:
-    task = {"taskId": "t", "s3Key": ENCODED_KEY, "s3VersionId": "v0", "s3Bucket": "b"}
-    return {
-        "invocationSchemaVersion": "2.0",
-        "invocationId": "i",
-        "job": {"id": "j"},
-        "tasks": [task],
-    }
+    return batch_event(
+        "2.0", "b", (KEY, "v0"), invocation_id="i", job_id="j", task_ids=["t"], user_arguments=False
+    )
 
 
 SHAPES = {
     "s3": _s3,
-    "sqs": lambda: _sqs(_s3()),
-    "sns_in_sqs": lambda: _sns_in_sqs(_s3()),
+    "sqs": lambda: sqs_event(_s3()),
+    "sns_in_sqs": lambda: sns_in_sqs_event(_s3()),
     "eventbridge": _eventbridge,
     "batch_operations": _batch_event,
 }
@@ -301,5 +296,5 @@ def test_with_identities_rewrites_every_shape_and_leaves_the_original(shape):
 
 
 def test_with_identities_leaves_objects_it_is_given_nothing_for():
-    event = _sns_in_sqs(_s3())
+    event = sns_in_sqs_event(_s3())
     assert with_identities(event, lambda ref: None) == event

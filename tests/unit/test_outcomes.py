@@ -7,14 +7,16 @@ from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.outcomes import RecordOutcome, process_event, reject_if_too_large
 from pipeline_runtime.s3io import ObjectMissingError
 
+from tests.events import s3_event, s3_object, s3_record
+
 
 def _event(*keys: str) -> dict:
-    return {
-        "Records": [
-            {"s3": {"bucket": {"name": "b"}, "object": {"key": k, "sequencer": f"00{i}"}}}
+    return s3_event(
+        *(
+            s3_record("b", s3_object(k, encode=False, sequencer=f"00{i}"))
             for i, k in enumerate(keys)
-        ]
-    }
+        )
+    )
 
 
 def _run(event: dict, handle, write_report) -> dict:
