@@ -27,7 +27,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export UV_PYTHON_DOWNLOADS := never
 
 SOURCES := image_processor csv_summarizer layers/runtime/pipeline_runtime layers/runtime/file_signatures.py \
-	stack_model local_pipeline operations bench scripts fuzz tests
+	layers/runtime/input_rejection.py stack_model local_pipeline operations bench scripts fuzz tests
 
 .PHONY: help
 help:
@@ -95,7 +95,7 @@ lint: $(VENV)/.installed
 # Each function is type-checked on its own: both have an app.py, as Lambda expects.
 typecheck: $(VENV)/.installed
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy layers/runtime/pipeline_runtime layers/runtime/file_signatures.py \
-		stack_model local_pipeline operations
+		layers/runtime/input_rejection.py stack_model local_pipeline operations
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy image_processor
 	MYPYPATH=layers/runtime $(VENV)/bin/mypy csv_summarizer
 

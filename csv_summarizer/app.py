@@ -2,7 +2,7 @@
 
 Thin handler: parse the event, guard against recursion, skip duplicates, stream the object
 through the pure summarizer (summarize.py) and write the summary under summaries/ in the
-same bucket. The outcome contract is in the docstring of ``pipeline_runtime.outcomes``.
+same bucket. How each record ends is in the docstring of ``pipeline_runtime.endings``.
 """
 
 from __future__ import annotations
@@ -10,23 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline_runtime.config import CsvSummarizerConfig
+from pipeline_runtime.endings import OutOfTimeError, Status
+from pipeline_runtime.error_reports import ErrorReportWriter
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.idempotency import Markers, skip_if_done, write_marker
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     Clock,
-    InputRejected,
-    OutOfTime,
     RecordOutcome,
-    Status,
-    ensure_report_fits,
-    error_report,
     process_event,
     reject_if_keys_too_long,
     reject_if_too_large,
 )
 from pipeline_runtime.s3io import ObjectStore
-from summarize import CsvLimits, CsvRejected, error_report_key, summarize, summary_key
+from summarize import CsvLimits, CsvRejectedError, error_report_key, summarize, summary_key
 
 CONFIG = CsvSummarizerConfig.from_env()
 # MaxCsvBytes bounds the bytes summarized, not only the bytes stored: a small .csv.gz that
@@ -73,11 +70,11 @@ def handle_csv(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
     try:
         with tracer.provider.in_subsegment("summarize"):
             summary = store.read_stream(ref, lambda body: summarize(body, LIMITS, time_left))
-    except CsvRejected as exc:
+    except CsvRejectedError as exc:
         if exc.reason == "too_slow" and clock.shared:
             # Other records used part of the time: a retry may have all of it.
-            raise OutOfTime(f"out of time after the records before it: {exc.message}") from exc
-        raise InputRejected(exc.reason, exc.message) from exc
+            raise OutOfTimeError(f"out of time after the records before it: {exc.message}") from exc
+        raise  # an error report (pipeline_runtime.endings)
 
     # A newer upload may have finished while we read: never let its summary be replaced.
     summary["source"] = ref.identity()
@@ -86,12 +83,10 @@ def handle_csv(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
     return RecordOutcome(Status.RESULTS, [markers.result])
 
 
-def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
-    markers = _markers(ref)
-    ensure_report_fits(markers.error_report)
-    report = error_report(ref, rejection, "csv-summarizer")
-    # Retires an older upload's summary, which would otherwise still describe this key.
-    return write_marker(ref, store, ref.bucket, markers, report, error_report=True)
+# Where a CSV's error report goes: beside where its summary would be, in the upload bucket.
+write_error_report = ErrorReportWriter(
+    store, "csv-summarizer", lambda ref: (ref.bucket, _markers(ref))
+)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from csv_errors import CsvRejected
+from csv_errors import CsvRejectedError
 from csv_formats import kind_of
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -103,7 +103,7 @@ def _header(
     recs_lines = recs[leading_blank:]
     lines_before = recs[leading_blank - 1][1] if leading_blank else 0
     if not recs_lines:
-        raise CsvRejected("empty", "the file holds no records (only blank lines)")
+        raise CsvRejectedError("empty", "the file holds no records (only blank lines)")
     first, first_end = recs_lines[0]
     data = [r for r, _ in recs_lines[1:] if any(c.strip() for c in r)]
     counts: dict[int, int] = {}

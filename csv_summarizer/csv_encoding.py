@@ -6,7 +6,7 @@ import codecs
 from dataclasses import dataclass
 
 import file_signatures
-from csv_errors import CsvRejected
+from csv_errors import CsvRejectedError
 
 # Bytes cp1252 leaves undefined; their presence means the text is not cp1252.
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
@@ -32,7 +32,7 @@ def detect_encoding(sample: bytes, at_eof: bool) -> Encoding:
         return Encoding("utf-16-be", True, "utf-16-be", False, 2)
     found = file_signatures.identify(sample[: file_signatures.SNIFF_BYTES])
     if found is not None and found.kind is not file_signatures.Kind.MARKUP:
-        raise CsvRejected("not_text", f"the object is binary ({found.name} signature)")
+        raise CsvRejectedError("not_text", f"the object is binary ({found.name} signature)")
     nuls = sample.count(0)
     if nuls:
         even = sample[0::2].count(0)
@@ -45,7 +45,7 @@ def detect_encoding(sample: bytes, at_eof: bool) -> Encoding:
             return Encoding("utf-16-be", False, "utf-16-be", True, 0)
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if nuls > 0.01 * len(sample) or controls > 0.05 * len(sample):
-        raise CsvRejected(
+        raise CsvRejectedError(
             "not_text",
             f"the object looks binary: {nuls} NUL and {controls} control bytes in the "
             f"first {len(sample)} bytes",
@@ -69,7 +69,7 @@ def decode_sample(sample: bytes, enc: Encoding, at_eof: bool) -> str:
     try:
         return codecs.getincrementaldecoder(codec)("strict").decode(body, at_eof)
     except UnicodeDecodeError as exc:
-        raise CsvRejected(
+        raise CsvRejectedError(
             "undecodable",
             f"the first {len(sample)} bytes do not decode as {enc.name}: {exc.reason} "
             f"at byte {exc.start + enc.skip}",

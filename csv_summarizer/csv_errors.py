@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from input_rejection import InputRejectedError
+
 # Every reason code, with what it means. The error report carries the code; users and
 # alarms match on it, so codes are a contract like the summary's field names.
 REASONS: dict[str, str] = {
@@ -16,12 +18,10 @@ REASONS: dict[str, str] = {
 }
 
 
-class CsvRejected(Exception):
+class CsvRejectedError(InputRejectedError):
     """Input that cannot be summarized at all; ``reason`` is one of ``REASONS``."""
 
     def __init__(self, reason: str, message: str) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason code {reason!r}")
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
-        self.message = message
+        super().__init__(reason, message)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import file_signatures
-from csv_errors import CsvRejected
+from csv_errors import CsvRejectedError
 
 SNIFF_BYTES = 64 * 1024
 # A first record longer than this without a line end is refused rather than held whole.
@@ -91,7 +91,7 @@ def open_source(stream: BinaryIO) -> Source:
     raw = _CountingStream(stream)
     head = _read_full(raw, 2)  # type: ignore[arg-type]
     if not head:
-        raise CsvRejected("empty", "the object is empty (0 bytes)")
+        raise CsvRejectedError("empty", "the object is empty (0 bytes)")
     body = _Prefixed(head, raw)  # type: ignore[arg-type]
     if file_signatures.identify(head) == file_signatures.GZIP:
         return Source(gzip.GzipFile(fileobj=body, mode="rb"), "gzip", raw)  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ def read_sample(
     at_eof = len(sample) < SNIFF_BYTES
     while not at_eof and b"\n" not in sample and b"\r" not in sample:
         if len(sample) >= first_record_max_bytes:
-            raise CsvRejected(
+            raise CsvRejectedError(
                 "unparseable",
                 f"no line end in the first {first_record_max_bytes} bytes: the first "
                 "record cannot be read",

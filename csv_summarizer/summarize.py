@@ -9,7 +9,7 @@ The error report for rejected input is written by the handler (pipeline_runtime.
 in the same shape for both functions.
 
 The stream is read once, front to back, in blocks (never to /tmp, never whole). Input that
-cannot be summarized at all raises ``CsvRejected`` with a reason code (see ``REASONS``);
+cannot be summarized at all raises ``CsvRejectedError`` with a reason code (see ``REASONS``);
 every other problem is reported inside the summary under ``issues``.
 """
 
@@ -33,7 +33,7 @@ from csv_classify import longest_bytes
 from csv_columns import ColumnState
 from csv_dialect import Dialect, sniff_dialect
 from csv_encoding import decode_sample, detect_encoding
-from csv_errors import REASONS, CsvRejected
+from csv_errors import REASONS, CsvRejectedError
 from csv_feed import Utf8Feed, scan_offset
 from csv_long_fields import LongFields
 from csv_long_records import LongRecords
@@ -44,7 +44,7 @@ __all__ = [
     "REASONS",
     "SCHEMA_VERSION",
     "CsvLimits",
-    "CsvRejected",
+    "CsvRejectedError",
     "error_report_key",
     "summarize",
     "summary_key",
@@ -82,7 +82,7 @@ class CsvLimits:
     max_columns: int = 10_000
     max_bytes: int | None = None  # decompressed input bytes to read; see over_max_bytes
     # Past max_bytes: "truncate" summarizes what was read and sets truncated; "reject"
-    # raises CsvRejected("too_large"). Either way nothing past the limit is read.
+    # raises CsvRejectedError("too_large"). Either way nothing past the limit is read.
     over_max_bytes: Literal["truncate", "reject"] = "truncate"
     misfit_tolerance: float = 0.01  # a type holds if >= 99% of non-null values fit it
     quantile_sample: int = 65_536
@@ -128,7 +128,7 @@ def summarize(
 
     ``time_left``: seconds the caller can still give, asked before each batch; when they
     would not cover another batch as slow as the slowest so far, the summary stops with
-    ``CsvRejected("too_slow")``.
+    ``CsvRejectedError("too_slow")``.
     """
     limits = limits or CsvLimits()
     src = open_source(stream)
@@ -138,25 +138,25 @@ def summarize(
         blank_prefix = skip_blank_lines(src.stream, limits.max_bytes)
         sample, at_eof = read_sample(blank_prefix.stream)
     except GZIP_ERRORS as exc:
-        raise CsvRejected("corrupt_gzip", f"gzip stream is corrupt: {exc}") from exc
+        raise CsvRejectedError("corrupt_gzip", f"gzip stream is corrupt: {exc}") from exc
     if blank_prefix.at_limit:
         if limits.over_max_bytes == "reject":
-            raise CsvRejected(
+            raise CsvRejectedError(
                 "too_large", f"the CSV holds more than {limits.max_bytes} bytes of blank lines"
             )
-        raise CsvRejected("empty", f"the first {limits.max_bytes} bytes hold only blank lines")
+        raise CsvRejectedError("empty", f"the first {limits.max_bytes} bytes hold only blank lines")
     if not sample:
         if blank_prefix.nbytes:
-            raise CsvRejected("empty", "the object holds only whitespace")
-        raise CsvRejected("empty", "the object decompresses to 0 bytes")
+            raise CsvRejectedError("empty", "the object holds only whitespace")
+        raise CsvRejectedError("empty", "the object decompresses to 0 bytes")
     enc = detect_encoding(sample, at_eof)
     text = decode_sample(sample, enc, at_eof)
     if not text.strip():
-        raise CsvRejected("empty", "the object holds only whitespace")
+        raise CsvRejectedError("empty", "the object holds only whitespace")
     null_set = frozenset(limits.null_tokens)
     dialect = sniff_dialect(text, at_eof, null_set)
     if len(dialect.names) > limits.max_columns:
-        raise CsvRejected(
+        raise CsvRejectedError(
             "too_many_columns",
             f"{len(dialect.names)} columns, more than the limit of {limits.max_columns}",
         )
@@ -204,7 +204,7 @@ def summarize(
     summary = run.execute()
     if feed.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
-        raise CsvRejected(
+        raise CsvRejectedError(
             "too_large", f"the CSV holds more than {limits.max_bytes} bytes{compressed}"
         )
     summary["dialect"]["encoding"] = enc.name
@@ -483,7 +483,7 @@ class _Run:
                     break
                 # Stop while another batch as slow as the slowest still fits in the time left.
                 if self.time_left is not None and self.time_left() <= slowest_s:
-                    raise CsvRejected(
+                    raise CsvRejectedError(
                         "too_slow",
                         f"stopped after {self.rows} rows: the rest would not be summarized "
                         "within the function's timeout",

@@ -37,10 +37,10 @@ from typing import Any
 
 import jsonschema
 from csv_errors import REASONS as CSV_REASONS
-from csv_errors import CsvRejected
+from csv_errors import CsvRejectedError
 from image_encode import MAX_SIDE, fit_size
 from image_types import REASONS as IMAGE_REASONS
-from image_types import ImageLimits, ImageRejected
+from image_types import ImageLimits, ImageRejectedError
 from PIL import Image
 from summarize import CsvLimits, summarize
 from variants import VARIANTS, make_variants
@@ -168,7 +168,7 @@ def check_image(data: bytes, limits: ImageLimits = IMAGE_LIMITS) -> str:
     """Run ``make_variants``; check the outcome; return "ok" or "rejected:<reason>"."""
     try:
         result = make_variants(data, limits)
-    except ImageRejected as error:
+    except ImageRejectedError as error:
         _require(error.reason in IMAGE_REASONS, f"unknown reason {error.reason!r}")
         _require(isinstance(error.message, str) and bool(error.message), "empty message")
         return f"rejected:{error.reason}"
@@ -249,7 +249,7 @@ def check_csv(data: bytes, limits: CsvLimits = CSV_LIMITS) -> str:
     """Run ``summarize``; check the outcome; return "ok" or "rejected:<reason>"."""
     try:
         summary = summarize(ChunkedStream(data), limits)  # type: ignore[arg-type]
-    except CsvRejected as error:
+    except CsvRejectedError as error:
         _require(error.reason in CSV_REASONS, f"unknown reason {error.reason!r}")
         _require(isinstance(error.message, str) and bool(error.message), "empty message")
         return f"rejected:{error.reason}"

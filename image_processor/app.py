@@ -1,8 +1,8 @@
 """ImageProcessorFunction: five variants of each image uploaded under images/.
 
 Thin handler: parse the event, skip duplicates, fetch, call the pure imaging core
-(variants.py), write the variants and then the manifest. The outcome contract is in the
-docstring of ``pipeline_runtime.outcomes``.
+(variants.py), write the variants and then the manifest. How each record ends (what each
+exception means) is in the docstring of ``pipeline_runtime.endings``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline_runtime.config import ImageProcessorConfig
+from pipeline_runtime.endings import Status
+from pipeline_runtime.error_reports import ErrorReportWriter
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.idempotency import (
     Markers,
@@ -22,11 +24,7 @@ from pipeline_runtime.idempotency import (
 from pipeline_runtime.observability import MetricUnit, logger, metrics, tracer
 from pipeline_runtime.outcomes import (
     Clock,
-    InputRejected,
     RecordOutcome,
-    Status,
-    ensure_report_fits,
-    error_report,
     process_event,
     reject_if_keys_too_long,
     reject_if_too_large,
@@ -35,10 +33,8 @@ from pipeline_runtime.s3io import ObjectStore
 from variants import (
     VARIANTS,
     ImageLimits,
-    ImageRejected,
     make_variants,
     output_prefix,
-    parse_background,
 )
 
 MANIFEST_SCHEMA_VERSION = "1.1"  # 1.1: "changes"
@@ -50,7 +46,7 @@ CONFIG = ImageProcessorConfig.from_env()
 LIMITS = ImageLimits(
     max_pixels=CONFIG.max_image_pixels,
     thumbnail_size=CONFIG.thumbnail_size,
-    background=parse_background(CONFIG.jpeg_background),
+    background=CONFIG.jpeg_background_rgb,
 )
 store = ObjectStore()
 
@@ -92,11 +88,9 @@ def handle_image(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
     data = store.get_bytes(ref)
     reject_if_too_large(len(data), CONFIG.max_image_bytes, BYTES_PARAMETER)
 
-    try:
-        with tracer.provider.in_subsegment("make_variants"):
-            result = make_variants(data, LIMITS)
-    except ImageRejected as exc:
-        raise InputRejected(exc.reason, exc.message) from exc
+    # An ImageRejectedError ends the record in an error report (pipeline_runtime.endings).
+    with tracer.provider.in_subsegment("make_variants"):
+        result = make_variants(data, LIMITS)
 
     # Decoding and encoding take a while: a newer upload may exist by now, and its event
     # may be writing the variants in another sandbox. Skip rather than replace them; the
@@ -154,12 +148,10 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
     }
 
 
-def write_error_report(ref: S3ObjectRef, rejection: InputRejected) -> str:
-    markers = _markers(_prefix(ref))
-    ensure_report_fits(markers.error_report)
-    report = error_report(ref, rejection, "image-processor")
-    # Retires an older upload's manifest, which would otherwise still claim the variants.
-    return write_marker(ref, store, CONFIG.processed_bucket, markers, report, error_report=True)
+# Where an image's error report goes: beside its variants, in the processed bucket.
+write_error_report = ErrorReportWriter(
+    store, "image-processor", lambda ref: (CONFIG.processed_bucket, _markers(_prefix(ref)))
+)
 
 
 @logger.inject_lambda_context(clear_state=True)

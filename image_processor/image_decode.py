@@ -1,6 +1,6 @@
 """Decode untrusted bytes once into an upright 8-bit L/LA/RGB/RGBA image.
 
-Every failure caused by the bytes becomes an ``ImageRejected`` with a reason code. Steps:
+Every failure caused by the bytes becomes an ``ImageRejectedError`` with a reason code. Steps:
 
 1. sniff the format from the leading bytes (never from a file name) and check the allow-list;
 2. ``Image.open(..., formats=allowed)`` reads only the header; the pixel count is checked
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import file_signatures
 import image_colour
-from image_types import ImageLimits, ImageRejected
+from image_types import ImageLimits, ImageRejectedError
 from PIL import Image, ImageCms
 
 OUTPUT_MODES = ("L", "LA", "RGB", "RGBA")
@@ -174,7 +174,7 @@ def _normalise_mode(im: Image.Image, data: bytes, fmt: str, notes: list[str]) ->
     elif mode == "CMYK":
         return _cmyk_to_srgb(im, source, notes)
     elif mode not in OUTPUT_MODES:
-        raise ImageRejected(
+        raise ImageRejectedError(
             "unsupported_format",
             f"the pixels are in mode {mode}, which this function does not convert; save the "
             "image as 8- or 16-bit RGB, RGBA or grayscale",
@@ -240,20 +240,20 @@ RAISE_PIXELS = (
 
 def _check_pixels(what: str, width: int, height: int, limits: ImageLimits) -> None:
     if width * height > limits.max_pixels:
-        raise ImageRejected(
+        raise ImageRejectedError(
             "too_many_pixels",
             f"{what} {width}x{height} = {width * height} pixels, over the limit of "
             f"{limits.max_pixels} pixels; {RAISE_PIXELS}",
         )
 
 
-def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejected:
-    if isinstance(exc, ImageRejected):
+def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejectedError:
+    if isinstance(exc, ImageRejectedError):
         return exc
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
         # Pillow's check while decoding (a TIFF tile, a GIF frame larger than the header's
         # size); its text speaks of a "decompression bomb" and twice the limit.
-        return ImageRejected(
+        return ImageRejectedError(
             "too_many_pixels",
             f"decoding met a tile or frame over the limit of {limits.max_pixels} pixels; "
             f"{RAISE_PIXELS}",
@@ -261,18 +261,18 @@ def _rejection(exc: BaseException, limits: ImageLimits) -> ImageRejected:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, ValueError) and "MAX_TEXT_CHUNK" in text:
         # Pillow's zlib-bomb guard refuses the whole file, not just the chunk.
-        return ImageRejected(
+        return ImageRejectedError(
             "unsupported_format",
             "a compressed PNG metadata chunk (the ICC profile, or text) inflates past 1 MiB, "
             "the most Pillow reads; re-save the image with a smaller profile or without it",
         )
     if isinstance(exc, OSError) and "truncated" in text:
-        return ImageRejected(
+        return ImageRejectedError(
             "truncated",
             f"the file ends before all of its pixels ({text}); upload the whole file again: "
             "an interrupted upload or copy is the usual cause",
         )
-    return ImageRejected(
+    return ImageRejectedError(
         "corrupt",
         f"the bytes start like an image but do not decode ({type(exc).__name__}: {text}); "
         "export or save the image again from the program that made it",
@@ -284,7 +284,7 @@ def _check_container(fmt: str, data: bytes) -> None:
     if fmt == "WEBP":
         declared = struct.unpack("<I", data[4:8])[0] + 8
         if declared > len(data):
-            raise ImageRejected(
+            raise ImageRejectedError(
                 "truncated",
                 f"the WebP header declares {declared} bytes but only {len(data)} are present; "
                 "upload the whole file again: an interrupted upload or copy is the usual cause",
@@ -292,32 +292,32 @@ def _check_container(fmt: str, data: bytes) -> None:
 
 
 def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
-    """Decode ``data`` once; raise ImageRejected for anything the bytes are to blame for."""
+    """Decode ``data`` once; raise ImageRejectedError for anything the bytes are to blame for."""
     started = time.perf_counter()
     if len(data) == 0:
-        raise ImageRejected(
+        raise ImageRejectedError(
             "empty", "the object has zero bytes; upload the file again (nothing was written)"
         )
     if limits.max_bytes is not None and len(data) > limits.max_bytes:
-        raise ImageRejected(
+        raise ImageRejectedError(
             "too_large", f"{len(data)} bytes exceeds the limit of {limits.max_bytes} bytes"
         )
     allowed = tuple(f.upper() for f in limits.formats)
     sniffed = sniff_format(bytes(data[: file_signatures.SNIFF_BYTES]))
     if sniffed is None:
-        raise ImageRejected(
+        raise ImageRejectedError(
             "unsupported_format",
             "the bytes are not an image in any format this function reads (the key's "
             f"extension is not looked at); upload one of: {', '.join(allowed)}",
         )
     if sniffed not in allowed:
-        raise ImageRejected(
+        raise ImageRejectedError(
             "unsupported_format",
             f"the content is {sniffed}, which is not one of the allowed formats "
             f"({', '.join(allowed)}); convert it to one of them before uploading",
         )
     if sniffed == "HEIF" and not _register_heif():
-        raise ImageRejected(
+        raise ImageRejectedError(
             "unsupported_format",
             "the content is HEIF but the pillow-heif plugin is not in this deployment; "
             "build the Pillow layer with it (layers/pillow), or upload a JPEG",
@@ -342,7 +342,7 @@ def decode(data: bytes, limits: ImageLimits) -> DecodedImage:
                 Image.MAX_IMAGE_PIXELS = limits.max_pixels
             width, height = source.size
             if width < 1 or height < 1:
-                raise ImageRejected(
+                raise ImageRejectedError(
                     "corrupt",
                     f"the header declares a {width}x{height} image, which has no pixels; "
                     "export or save the image again from the program that made it",

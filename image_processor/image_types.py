@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Reason codes carried by ImageRejected. Each one is a *permanent* input error: retrying the
+from input_rejection import InputRejectedError
+
+# Reason codes carried by ImageRejectedError. Each one is a *permanent* input error: retrying the
 # same bytes can never succeed.
 REASONS: dict[str, str] = {
     "empty": "the object has zero bytes",
@@ -36,15 +38,13 @@ DEFAULT_FORMATS: tuple[str, ...] = (
 )
 
 
-class ImageRejected(Exception):
+class ImageRejectedError(InputRejectedError):
     """A permanent input error. ``reason`` is one of the keys of ``REASONS``."""
 
     def __init__(self, reason: str, message: str) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown rejection reason {reason!r}")
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
-        self.message = message
+        super().__init__(reason, message)
 
 
 @dataclass(frozen=True)

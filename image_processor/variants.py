@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +50,7 @@ from image_encode import (
     save_to_bytesio,
 )
 from image_png import PngPlan, StripResult
-from image_types import DEFAULT_FORMATS, REASONS, ImageLimits, ImageRejected
+from image_types import DEFAULT_FORMATS, REASONS, ImageLimits, ImageRejectedError
 from PIL import Image
 
 __all__ = [
@@ -60,12 +59,11 @@ __all__ = [
     "VARIANTS",
     "EncodedVariant",
     "ImageLimits",
-    "ImageRejected",
+    "ImageRejectedError",
     "ImageResult",
     "VariantSpec",
     "make_variants",
     "output_prefix",
-    "parse_background",
 ]
 
 
@@ -143,9 +141,8 @@ class ImageResult:
     source_mode: str
     variants: list[EncodedVariant]
     notes: list[str]
-    decode_ms: float = 0.0
+    decode_ms: float = 0.0  # the decode step, colour included (bench/bench_icc.py)
     changes: list[dict[str, Any]] = field(default_factory=list)  # image_changes
-    total_ms: float = 0.0
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -242,11 +239,10 @@ def make_variants(
 ) -> ImageResult:
     """Decode ``data`` once and encode every variant in ``specs``.
 
-    Raises ``ImageRejected`` for every input the bytes are to blame for (reason codes in
+    Raises ``ImageRejectedError`` for every input the bytes are to blame for (reason codes in
     ``REASONS``); anything else that escapes is a bug or an environment fault (MemoryError).
     """
     limits = limits or ImageLimits()
-    started = time.perf_counter()
     decoded = decode(data, limits)
     bits = image_changes.source_bits(data, decoded.source_format, decoded.source_mode)
     changes = image_changes.from_decode(bits, decoded.notes)
@@ -320,7 +316,6 @@ def make_variants(
         notes=list(decoded.notes),
         changes=changes,
         decode_ms=round(decoded.decode_ms, 3),
-        total_ms=round((time.perf_counter() - started) * 1000, 3),
     )
 
 
@@ -339,17 +334,3 @@ def output_prefix(source_key: str, upload_prefix: str = "images/") -> str:
     if not name or name.endswith("/"):
         raise ValueError(f"S3 key {source_key!r} names a folder, not an image")
     return name
-
-
-_HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
-
-
-def parse_background(value: str) -> tuple[int, int, int]:
-    """``"#ffffff"``, ``"ffffff"`` or ``"#fff"`` -> ``(255, 255, 255)``; ValueError otherwise."""
-    match = _HEX_COLOUR.fullmatch(value.strip())
-    if match is None:
-        raise ValueError(f"background colour must be hex like #ffffff, got {value!r}")
-    digits = match.group(1)
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))

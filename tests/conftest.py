@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 
 from stack_model.template import FunctionSpec, Stack, load_stack
+from tests.events import s3_put_event
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 
@@ -56,16 +57,20 @@ def stack() -> Stack:
 
 @dataclass
 class LambdaContext:
-    """The attributes Powertools reads from Lambda's context object."""
+    """The one fake Lambda context: the attributes Powertools reads, and the remaining time
+    the handlers read (the whole timeout, unless a test sets ``remaining_s``)."""
 
     function_name: str
     memory_limit_in_mb: int = 1024
     aws_request_id: str = "11111111-2222-3333-4444-555555555555"
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
     timeout_s: int = 60
+    remaining_s: float | None = None
 
     def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_s * 1000
+        if self.remaining_s is None:
+            return self.timeout_s * 1000
+        return int(self.remaining_s * 1000)
 
 
 @dataclass
@@ -123,33 +128,6 @@ def load_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[st
         return LoadedFunction(spec, module)
 
     return load
-
-
-def s3_put_event(bucket: str, key: str, head: dict[str, Any], sequencer: str) -> dict[str, Any]:
-    """The S3 notification S3 would send for an object just written (key URL-encoded)."""
-    from urllib.parse import quote_plus
-
-    obj: dict[str, Any] = {
-        "key": quote_plus(key, safe="/"),
-        "size": head["ContentLength"],
-        "eTag": head["ETag"].strip('"'),
-        "sequencer": sequencer,
-    }
-    if head.get("VersionId"):
-        obj["versionId"] = head["VersionId"]
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2026-11-23T12:00:00.000Z",
-                "eventName": "ObjectCreated:Put",
-                "responseElements": {"x-amz-request-id": f"REQ{sequencer}"},
-                "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": obj},
-            }
-        ]
-    }
 
 
 def upload(s3: Any, bucket: str, key: str, body: bytes, sequencer: str) -> dict[str, Any]:

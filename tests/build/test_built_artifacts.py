@@ -90,6 +90,7 @@ def test_runtime_layer_holds_the_shared_package_and_its_dependencies():
     python = BUILD / "RuntimeLayer" / "python"
     assert (python / "pipeline_runtime" / "outcomes.py").exists()
     assert (python / "file_signatures.py").exists()  # imported by both cores as well
+    assert (python / "input_rejection.py").exists()  # so is this
     assert (python / "aws_lambda_powertools").is_dir()
     assert (python / "tenacity").is_dir()
     assert not (python / "pipeline_runtime" / "__pycache__").exists()

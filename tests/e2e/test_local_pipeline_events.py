@@ -10,19 +10,13 @@ from local_pipeline.dispatch import Settlement
 from local_pipeline.emulator import PROBE_KEY, admitted, as_s3_sends_it
 from local_pipeline.report import Progress, input_reports
 from local_pipeline.routing import Upload
+from tests.events import s3_event, s3_object, s3_record
 
 BUCKET = "local-upload-123456789012-us-east-1"
 
 
 def _event(name: str, key: str, etag: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventName": name,
-                "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "eTag": etag}},
-            }
-        ]
-    }
+    return s3_event(s3_record(BUCKET, s3_object(key, encode=False, etag=etag), event_name=name))
 
 
 def test_motos_put_for_an_upload_in_parts_is_dropped_and_the_completion_kept():

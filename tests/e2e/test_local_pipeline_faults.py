@@ -85,7 +85,7 @@ def test_failing_handler_ends_in_the_failure_queue(
     assert failed["outcome"] == "failed"
     assert failed["attempts"] == attempts
     assert failed["outputs"] == []
-    assert failed["error"]["errorType"] == "RecordsFailed"
+    assert failed["error"]["errorType"] == "RecordsFailedError"
     assert by_key["csv/table.csv"]["outcome"] == "results"  # the other function is unaffected
 
     sqs = client("sqs", moto_endpoint)
@@ -93,7 +93,7 @@ def test_failing_handler_ends_in_the_failure_queue(
     queue = sqs.get_queue_url(QueueName=stack.physical_name(image_fn.on_failure_queue))
     (message,) = drain(sqs, queue["QueueUrl"])
     record = json.loads(message["Body"])
-    _assert_destination_record(record, image_fn.name, attempts, "RecordsFailed")
+    _assert_destination_record(record, image_fn.name, attempts, "RecordsFailedError")
     (s3_record,) = record["requestPayload"]["Records"]  # the S3 event, as S3 sent it
     assert unquote_plus(s3_record["s3"]["object"]["key"]) == "images/photo.jpg"
     csv_queue = sqs.get_queue_url(QueueName=stack.physical_name("CsvSummarizerFailureQueue"))

@@ -23,7 +23,14 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     completed = local_pipeline(
         "run", str(inputs), "--out", str(out), "--report", str(out / "report.json"), timeout=180
     )
-    report = json.loads((out / "report.json").read_text()) if completed.returncode == 0 else {}
+    if completed.returncode != 0:
+        # One failed run fails every test of the module with its output, not with KeyErrors.
+        pytest.fail(
+            f"local_pipeline run exited {completed.returncode}:\n"
+            f"{completed.stdout}\n{completed.stderr}",
+            pytrace=False,
+        )
+    report = json.loads((out / "report.json").read_text())
     return {
         "inputs": inputs,
         "out": out,

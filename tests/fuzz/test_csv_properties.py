@@ -5,7 +5,7 @@ Invariant (fuzz.invariants.check_csv): ``summarize`` returns a summary that is s
 (no NaN/Infinity), validates against summary.schema.json and is self-consistent (every
 column summarizes the same rows; rows = summarized + ragged + rows dropped for an oversized
 field; counts, ratios, top values, quantiles and examples within their bounds), or raises
-CsvRejected with a known reason. Nothing else escapes, no example runs past its time
+CsvRejectedError with a known reason. Nothing else escapes, no example runs past its time
 bound, no example's peak RSS grows past its bound. The atheris harness checks the same.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import currently_in_test_context, event, given
 from hypothesis import strategies as st
-from summarize import CsvLimits, CsvRejected, summarize
+from summarize import CsvLimits, CsvRejectedError, summarize
 
 from fuzz import mutations
 from fuzz.invariants import CSV_LIMITS, bounds, check_csv, check_summary, csv_memory_bound
@@ -178,5 +178,5 @@ def test_rejections_are_the_documented_ones() -> None:
     assert outcome(b"%PDF-1.7\n") == "rejected:not_text"
     try:
         summarize(Stream(b"\xff\xfe\x00\xd8"), CSV_LIMITS)  # type: ignore[arg-type]
-    except CsvRejected as error:
+    except CsvRejectedError as error:
         assert error.reason in ("undecodable", "empty")

@@ -3,7 +3,7 @@ garbage, mutated valid files of every allowed container, corrupted header fields
 
 Invariant (fuzz.invariants.check_image): ``make_variants`` returns five variants that decode
 with Pillow at the sizes they report (full size = the upright source, the thumbnail fits
-the box, no EXIF, XMP or ICC profile), or raises ImageRejected with a known reason. Nothing
+the box, no EXIF, XMP or ICC profile), or raises ImageRejectedError with a known reason. Nothing
 else escapes, no example runs past its time bound, and no example's peak RSS grows past
 32 B x max_pixels + 96 MB. The atheris harness (fuzz/fuzz_image.py) checks the same.
 """

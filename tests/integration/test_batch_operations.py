@@ -6,17 +6,17 @@ import io
 import json
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 from PIL import Image
 
 from tests.conftest import upload
+from tests.events import BATCH_INVOCATION_ID as INVOCATION
+from tests.events import batch_event
 from tests.integration.faults import fail_first_calls
 
 UPLOAD = "test-upload-123456789012-us-east-1"
 PROCESSED = "test-processed-123456789012-us-east-1"
-INVOCATION = "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo"
 SALES = b"region,units\nnorth,3\nsouth,5\n"
 
 
@@ -24,24 +24,6 @@ def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 30, 40)).save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def batch_event(schema: str, *tasks: tuple[str, str | None]) -> dict[str, Any]:
-    """The event Batch Operations sends for (key, version id) tasks in the upload bucket."""
-    job: dict[str, Any] = {"id": "f3cc4f60-61f6-4a2b-8a21-d07600c373ce"}
-    if schema == "2.0":
-        job["userArguments"] = {}
-    where = {"s3Bucket": UPLOAD} if schema == "2.0" else {"s3BucketArn": f"arn:aws:s3:::{UPLOAD}"}
-    return {
-        "invocationSchemaVersion": schema,
-        "invocationId": INVOCATION,
-        "job": job,
-        "tasks": [
-            {"taskId": f"task-{n}", "s3Key": quote_plus(key, safe="/"), "s3VersionId": version}
-            | where
-            for n, (key, version) in enumerate(tasks)
-        ],
-    }
 
 
 def response(schema: str, *results: tuple[str, str]) -> dict[str, Any]:
@@ -84,7 +66,7 @@ def csv_fn(aws, load_function):
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
 def test_an_image_task_writes_its_variants_and_names_the_manifest(aws, image_fn, schema):
     version = _put(aws, "images/a/cat.jpg", _jpeg())
-    result = image_fn.invoke(batch_event(schema, ("images/a/cat.jpg", version)))
+    result = image_fn.invoke(batch_event(schema, UPLOAD, ("images/a/cat.jpg", version)))
     assert result == response(schema, ("Succeeded", "a/cat.jpg/manifest.json"))
     head = aws.head_object(Bucket=PROCESSED, Key="a/cat.jpg/manifest.json")
     assert head["Metadata"]["source-version-id"] == version
@@ -93,7 +75,7 @@ def test_an_image_task_writes_its_variants_and_names_the_manifest(aws, image_fn,
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
 def test_a_csv_task_writes_its_summary_and_names_it(aws, csv_fn, schema):
     version = _put(aws, "csv/2026/sales.csv", SALES)
-    result = csv_fn.invoke(batch_event(schema, ("csv/2026/sales.csv", version)))
+    result = csv_fn.invoke(batch_event(schema, UPLOAD, ("csv/2026/sales.csv", version)))
     assert result == response(schema, ("Succeeded", "summaries/2026/sales.csv.json"))
     head = aws.head_object(Bucket=UPLOAD, Key="summaries/2026/sales.csv.json")
     assert head["Metadata"]["source-version-id"] == version
@@ -101,10 +83,10 @@ def test_a_csv_task_writes_its_summary_and_names_it(aws, csv_fn, schema):
 
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
 def test_a_missing_key_is_a_permanent_failure_that_writes_nothing(aws, image_fn, csv_fn, schema):
-    result = image_fn.invoke(batch_event(schema, ("images/gone.jpg", None)))
+    result = image_fn.invoke(batch_event(schema, UPLOAD, ("images/gone.jpg", None)))
     expected = f"source_missing: s3://{UPLOAD}/images/gone.jpg does not exist; nothing was written"
     assert result == response(schema, ("PermanentFailure", expected))
-    result = csv_fn.invoke(batch_event(schema, ("csv/gone.csv", None)))
+    result = csv_fn.invoke(batch_event(schema, UPLOAD, ("csv/gone.csv", None)))
     expected = f"source_missing: s3://{UPLOAD}/csv/gone.csv does not exist; nothing was written"
     assert result == response(schema, ("PermanentFailure", expected))
     assert (_versions(aws, PROCESSED), _versions(aws, UPLOAD)) == ([], [])
@@ -115,13 +97,13 @@ def test_rejected_input_is_a_permanent_failure_and_its_report_is_written(
     aws, image_fn, csv_fn, schema
 ):
     _put(aws, "images/not-an-image.jpg", b"hello, I am text")
-    result = image_fn.invoke(batch_event(schema, ("images/not-an-image.jpg", None)))
+    result = image_fn.invoke(batch_event(schema, UPLOAD, ("images/not-an-image.jpg", None)))
     expected = ("PermanentFailure", "unsupported_format: not-an-image.jpg/error.json")
     assert result == response(schema, expected)
     assert _report_reason(aws, PROCESSED, "not-an-image.jpg/error.json") == "unsupported_format"
 
     _put(aws, "csv/photo.csv", _jpeg())
-    result = csv_fn.invoke(batch_event(schema, ("csv/photo.csv", None)))
+    result = csv_fn.invoke(batch_event(schema, UPLOAD, ("csv/photo.csv", None)))
     assert result == response(
         schema, ("PermanentFailure", "not_text: summaries/photo.csv.error.json")
     )
@@ -132,7 +114,7 @@ def test_too_large_is_judged_by_the_size_the_head_found(aws, csv_fn, monkeypatch
     monkeypatch.setattr(csv_fn.module, "CONFIG", replace(csv_fn.module.CONFIG, max_csv_bytes=10))
     _put(aws, "csv/big.csv", SALES)
     gets = fail_first_calls(csv_fn.module.store.client, "get_object", 0, monkeypatch)
-    result = csv_fn.invoke(batch_event("2.0", ("csv/big.csv", None)))
+    result = csv_fn.invoke(batch_event("2.0", UPLOAD, ("csv/big.csv", None)))
     assert result == response(
         "2.0", ("PermanentFailure", "too_large: summaries/big.csv.error.json")
     )
@@ -145,7 +127,9 @@ def test_a_lasting_transient_fault_is_a_temporary_failure_not_a_raise(
 ):
     _put(aws, "images/flaky.jpg", _jpeg())
     gets = fail_first_calls(image_fn.module.store.client, "get_object", 10**6, monkeypatch)
-    ((result),) = image_fn.invoke(batch_event(schema, ("images/flaky.jpg", None)))["results"]
+    ((result),) = image_fn.invoke(batch_event(schema, UPLOAD, ("images/flaky.jpg", None)))[
+        "results"
+    ]
     assert (result["taskId"], result["resultCode"]) == ("task-0", "TemporaryFailure")
     assert result["resultString"].startswith("failed: ClientError(")
     assert "SlowDown" in result["resultString"]
@@ -157,12 +141,12 @@ def test_a_lasting_transient_fault_is_a_temporary_failure_not_a_raise(
 def test_url_encoded_and_unicode_keys(aws, image_fn, csv_fn, schema):
     image_key = "images/holiday photos/café +1 ☀.jpg"
     _put(aws, image_key, _jpeg())
-    event = batch_event(schema, (image_key, None))
+    event = batch_event(schema, UPLOAD, (image_key, None))
     assert event["tasks"][0]["s3Key"] == "images/holiday+photos/caf%C3%A9+%2B1+%E2%98%80.jpg"
     result = image_fn.invoke(event)
     assert result == response(schema, ("Succeeded", "holiday photos/café +1 ☀.jpg/manifest.json"))
     _put(aws, "csv/q1 2026 + ünïcode.csv", SALES)
-    result = csv_fn.invoke(batch_event(schema, ("csv/q1 2026 + ünïcode.csv", None)))
+    result = csv_fn.invoke(batch_event(schema, UPLOAD, ("csv/q1 2026 + ünïcode.csv", None)))
     assert result == response(schema, ("Succeeded", "summaries/q1 2026 + ünïcode.csv.json"))
 
 
@@ -179,7 +163,7 @@ def test_several_tasks_in_one_event_end_independently(aws, image_fn, monkeypatch
     )
     tasks = [("images/good.jpg", None), ("images/gone.jpg", None), ("images/bad.jpg", None)]
     tasks += [("images/flaky.jpg", None), ("csv/sales.csv", None)]
-    results = image_fn.invoke(batch_event("2.0", *tasks))["results"]
+    results = image_fn.invoke(batch_event("2.0", UPLOAD, *tasks))["results"]
     assert [(r["taskId"], r["resultCode"]) for r in results] == [
         ("task-0", "Succeeded"),
         ("task-1", "PermanentFailure"),
@@ -200,9 +184,9 @@ def test_a_second_run_is_a_duplicate_skip_that_writes_nothing(aws, image_fn, csv
     _put(aws, "images/again.jpg", _jpeg())
     _put(aws, "images/broken.jpg", b"text")
     _put(aws, "csv/again.csv", SALES)
-    event = batch_event(schema, ("images/again.jpg", None), ("images/broken.jpg", None))
+    event = batch_event(schema, UPLOAD, ("images/again.jpg", None), ("images/broken.jpg", None))
     image_fn.invoke(event)
-    csv_fn.invoke(batch_event(schema, ("csv/again.csv", None)))
+    csv_fn.invoke(batch_event(schema, UPLOAD, ("csv/again.csv", None)))
     processed, uploaded = _versions(aws, PROCESSED), _versions(aws, UPLOAD)
 
     # The skip names the marker; a rejected upload stays a PermanentFailure with its reason,
@@ -216,7 +200,7 @@ def test_a_second_run_is_a_duplicate_skip_that_writes_nothing(aws, image_fn, csv
             "skipped_duplicate: this upload was already rejected: broken.jpg/error.json",
         ),
     )
-    assert csv_fn.invoke(batch_event(schema, ("csv/again.csv", None))) == response(
+    assert csv_fn.invoke(batch_event(schema, UPLOAD, ("csv/again.csv", None))) == response(
         schema,
         ("Succeeded", "skipped_duplicate: this upload is already done: summaries/again.csv.json"),
     )
@@ -226,7 +210,7 @@ def test_a_second_run_is_a_duplicate_skip_that_writes_nothing(aws, image_fn, csv
 def test_a_task_after_the_s3_event_of_the_same_upload_is_a_duplicate(aws, image_fn):
     image_fn.invoke(upload(aws, UPLOAD, "images/seen.jpg", _jpeg(), "0001"))
     before = _versions(aws, PROCESSED)
-    result = image_fn.invoke(batch_event("2.0", ("images/seen.jpg", None)))
+    result = image_fn.invoke(batch_event("2.0", UPLOAD, ("images/seen.jpg", None)))
     expected = (
         "Succeeded",
         "skipped_duplicate: this upload is already done: seen.jpg/manifest.json",
@@ -238,7 +222,7 @@ def test_a_task_after_the_s3_event_of_the_same_upload_is_a_duplicate(aws, image_
 def test_a_task_without_a_version_processes_the_current_object(aws, csv_fn):
     _put(aws, "csv/v.csv", SALES)
     current = _put(aws, "csv/v.csv", SALES + b"east,7\n")
-    csv_fn.invoke(batch_event("2.0", ("csv/v.csv", None)))
+    csv_fn.invoke(batch_event("2.0", UPLOAD, ("csv/v.csv", None)))
     head = aws.head_object(Bucket=UPLOAD, Key="summaries/v.csv.json")
     assert head["Metadata"]["source-version-id"] == current
 
@@ -246,7 +230,7 @@ def test_a_task_without_a_version_processes_the_current_object(aws, csv_fn):
 def test_a_task_naming_an_overwritten_version_is_a_permanent_failure(aws, csv_fn):
     old = _put(aws, "csv/old.csv", SALES)
     new = _put(aws, "csv/old.csv", SALES + b"east,7\n")
-    result = csv_fn.invoke(batch_event("1.0", ("csv/old.csv", old)))
+    result = csv_fn.invoke(batch_event("1.0", UPLOAD, ("csv/old.csv", old)))
     expected = (
         f"not_current: s3://{UPLOAD}/csv/old.csv now holds version {new}, not {old}; "
         "nothing was written"
@@ -258,7 +242,7 @@ def test_a_task_naming_an_overwritten_version_is_a_permanent_failure(aws, csv_fn
 def test_a_task_naming_a_version_that_does_not_exist_is_source_missing(aws, csv_fn):
     _put(aws, "csv/v.csv", SALES)
     version = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
-    result = csv_fn.invoke(batch_event("2.0", ("csv/v.csv", version)))
+    result = csv_fn.invoke(batch_event("2.0", UPLOAD, ("csv/v.csv", version)))
     expected = (
         f"source_missing: s3://{UPLOAD}/csv/v.csv (version {version}) does not exist; "
         "nothing was written"
@@ -272,7 +256,7 @@ def test_a_late_s3_event_of_an_older_upload_never_replaces_a_tasks_newer_summary
     whether the key still holds its object, and it does not."""
     late = upload(aws, UPLOAD, "csv/late.csv", SALES, "0001")
     newer = _put(aws, "csv/late.csv", SALES + b"east,7\n")
-    csv_fn.invoke(batch_event("2.0", ("csv/late.csv", None)))
+    csv_fn.invoke(batch_event("2.0", UPLOAD, ("csv/late.csv", None)))
     before = _versions(aws, UPLOAD)
 
     (record,) = csv_fn.invoke(late)["records"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from pipeline_runtime.outcomes import RecordsFailed
+from pipeline_runtime.endings import RecordsFailedError
 
 from tests.conftest import LambdaContext, upload
 from tests.integration.faults import fail_first_calls
@@ -163,7 +163,7 @@ def test_transient_fault_is_retried(aws, csv_fn, monkeypatch):
 def test_persistent_fault_raises_for_lambda_to_retry(aws, csv_fn, monkeypatch):
     event = upload(aws, BUCKET, "csv/down.csv", SALES, "0001")
     fail_first_calls(csv_fn.module.store.client, "put_object", 10**6, monkeypatch)
-    with pytest.raises(RecordsFailed):
+    with pytest.raises(RecordsFailedError):
         csv_fn.invoke(event)
     assert _keys(aws, "summaries/") == []
 

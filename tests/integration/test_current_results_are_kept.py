@@ -15,17 +15,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
-from pipeline_runtime.outcomes import RecordsFailed
+from pipeline_runtime.endings import RecordsFailedError
 
 from tests.conftest import LambdaContext, upload
+from tests.events import batch_event
 from tests.integration.faults import fail_first_calls
-from tests.integration.test_batch_operations import (
-    PROCESSED,
-    SALES,
-    UPLOAD,
-    batch_event,
-    response,
-)
+from tests.integration.test_batch_operations import PROCESSED, SALES, UPLOAD, response
 
 MISTYPED_VERSION = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
 
@@ -74,7 +69,7 @@ def test_a_task_for_a_deleted_older_version_keeps_the_current_manifest(aws, imag
     aws.delete_object(Bucket=UPLOAD, Key="images/cat.png", VersionId=v1)
     before = _versions(aws, PROCESSED)
 
-    result = image_fn.invoke(batch_event("2.0", ("images/cat.png", v1)))
+    result = image_fn.invoke(batch_event("2.0", UPLOAD, ("images/cat.png", v1)))
 
     assert _versions(aws, PROCESSED) == before  # the current manifest is still there
     assert _source_version(aws, PROCESSED, "cat.png/manifest.json") == v2
@@ -93,7 +88,7 @@ def test_a_task_for_a_deleted_older_version_keeps_the_current_summary(aws, csv_f
     aws.delete_object(Bucket=UPLOAD, Key="csv/s.csv", VersionId=v1)
     before = _versions(aws, UPLOAD)
 
-    (result,) = csv_fn.invoke(batch_event("1.0", ("csv/s.csv", v1)))["results"]
+    (result,) = csv_fn.invoke(batch_event("1.0", UPLOAD, ("csv/s.csv", v1)))["results"]
 
     assert result["resultCode"] == "PermanentFailure"
     assert result["resultString"].startswith("source_missing: ")
@@ -105,7 +100,9 @@ def test_a_task_for_a_version_that_never_existed_keeps_the_current_summary(aws, 
     _, v2 = _two_settled_uploads(aws, csv_fn, "csv/t.csv", SALES, SALES + b"east,7\n")
     before = _versions(aws, UPLOAD)
 
-    (result,) = csv_fn.invoke(batch_event("2.0", ("csv/t.csv", MISTYPED_VERSION)))["results"]
+    (result,) = csv_fn.invoke(batch_event("2.0", UPLOAD, ("csv/t.csv", MISTYPED_VERSION)))[
+        "results"
+    ]
 
     assert (result["resultCode"], result["resultString"]) == (
         "PermanentFailure",
@@ -120,7 +117,7 @@ def test_a_task_for_an_overwritten_version_still_stored_is_not_current(aws, imag
     v1, v2 = _two_settled_uploads(aws, image_fn, "images/old.png", _png((9, 9, 9)), _png((1, 2, 3)))
     before = _versions(aws, PROCESSED)
 
-    (result,) = image_fn.invoke(batch_event("2.0", ("images/old.png", v1)))["results"]
+    (result,) = image_fn.invoke(batch_event("2.0", UPLOAD, ("images/old.png", v1)))["results"]
 
     assert (result["resultCode"], result["resultString"]) == (
         "PermanentFailure",
@@ -135,7 +132,7 @@ def test_a_task_for_the_right_key_in_another_bucket_writes_nothing(aws, image_fn
     aws.create_bucket(Bucket="someone-elses-bucket")
     aws.put_object(Bucket="someone-elses-bucket", Key="images/cat.png", Body=b"not ours")
     before = _versions(aws, PROCESSED)
-    event = batch_event("2.0", ("images/cat.png", None))
+    event = batch_event("2.0", UPLOAD, ("images/cat.png", None))
     event["tasks"][0]["s3Bucket"] = "someone-elses-bucket"
 
     (result,) = image_fn.invoke(event)["results"]
@@ -158,7 +155,7 @@ def test_a_task_for_a_version_of_a_key_deleted_since_writes_no_results(aws, imag
     version = aws.head_object(Bucket=UPLOAD, Key="images/was.png")["VersionId"]
     aws.delete_object(Bucket=UPLOAD, Key="images/was.png")
 
-    (result,) = image_fn.invoke(batch_event(schema, ("images/was.png", version)))["results"]
+    (result,) = image_fn.invoke(batch_event(schema, UPLOAD, ("images/was.png", version)))["results"]
 
     assert (result["resultCode"], result["resultString"]) == (
         "PermanentFailure",
@@ -207,7 +204,7 @@ def test_a_failed_retirement_raises_and_the_retry_finishes_it(aws, csv_fn, monke
     rejected = upload(aws, UPLOAD, "csv/swap.csv", b"", "0002")
     with monkeypatch.context() as patch:
         deletes = fail_first_calls(csv_fn.module.store.client, "delete_object", 10**6, patch)
-        with pytest.raises(RecordsFailed):
+        with pytest.raises(RecordsFailedError):
             csv_fn.invoke(rejected)  # the error report is written, the old summary is not retired
     assert deletes == ["summaries/swap.csv.json"] * 3
 
@@ -229,11 +226,11 @@ def test_a_failed_retirement_of_an_error_report_is_finished_by_a_batch_rerun(
     good = upload(aws, UPLOAD, "images/fix.png", _png((3, 3, 3)), "0002")
     with monkeypatch.context() as patch:
         fail_first_calls(image_fn.module.store.client, "delete_object", 10**6, patch)
-        with pytest.raises(RecordsFailed):
+        with pytest.raises(RecordsFailedError):
             image_fn.invoke(good)
     assert aws.head_object(Bucket=PROCESSED, Key="fix.png/error.json")
 
-    (result,) = image_fn.invoke(batch_event("2.0", ("images/fix.png", None)))["results"]
+    (result,) = image_fn.invoke(batch_event("2.0", UPLOAD, ("images/fix.png", None)))["results"]
 
     assert result["resultCode"] == "Succeeded"
     assert result["resultString"].endswith("; retired the older marker fix.png/error.json")
@@ -244,7 +241,9 @@ def test_a_failed_retirement_of_an_error_report_is_finished_by_a_batch_rerun(
 # ---------------------------------------------------------------- malformed and impossible tasks
 def test_malformed_tasks_fail_alone_and_the_others_run(aws, csv_fn):
     aws.put_object(Bucket=UPLOAD, Key="csv/ok.csv", Body=SALES)
-    event = batch_event("2.0", ("csv/ok.csv", None), ("csv/x.csv", None), ("csv/y.csv", None))
+    event = batch_event(
+        "2.0", UPLOAD, ("csv/ok.csv", None), ("csv/x.csv", None), ("csv/y.csv", None)
+    )
     del event["tasks"][1]["s3Key"]
     event["tasks"][2]["s3Key"] = "csv/bad%E9escape.csv"
 
@@ -270,13 +269,13 @@ def test_malformed_tasks_fail_alone_and_the_others_run(aws, csv_fn):
     ],
 )
 def test_an_event_with_no_usable_task_still_gets_a_valid_response(aws, csv_fn, change, results):
-    event = batch_event("2.0", ("csv/ok.csv", None)) | change
+    event = batch_event("2.0", UPLOAD, ("csv/ok.csv", None)) | change
     assert csv_fn.invoke(event) == response("2.0") | {"results": results}
 
 
 def test_an_event_without_an_invocation_id_still_answers_every_task(aws, csv_fn):
     aws.put_object(Bucket=UPLOAD, Key="csv/ok.csv", Body=SALES)
-    event = batch_event("2.0", ("csv/ok.csv", None))
+    event = batch_event("2.0", UPLOAD, ("csv/ok.csv", None))
     del event["invocationId"]
     answer = csv_fn.invoke(event)
     assert answer["invocationId"] == ""
@@ -288,7 +287,7 @@ def test_an_event_without_an_invocation_id_still_answers_every_task(aws, csv_fn)
 def test_a_key_longer_than_s3_allows_is_a_permanent_failure(aws, image_fn, csv_fn):
     long_key = "images/" + "a" * 1100 + ".png"
     aws.put_object(Bucket=UPLOAD, Key=long_key, Body=_png((1, 1, 1)))  # moto allows it; S3 not
-    (result,) = image_fn.invoke(batch_event("2.0", (long_key, None)))["results"]
+    (result,) = image_fn.invoke(batch_event("2.0", UPLOAD, (long_key, None)))["results"]
     assert result["resultCode"] == "PermanentFailure"
     assert result["resultString"] == (
         "source_missing: the key is 1111 bytes, over S3's limit of 1024; "
@@ -301,7 +300,7 @@ def test_outputs_whose_keys_would_be_too_long_get_a_report_where_one_fits(aws, i
     # 1,020 bytes: a valid key, but its summary key (summaries/ + .json) would not be.
     csv_key = "csv/" + "c" * 1012 + ".csv"
     aws.put_object(Bucket=UPLOAD, Key=csv_key, Body=SALES)
-    (result,) = csv_fn.invoke(batch_event("2.0", (csv_key, None)))["results"]
+    (result,) = csv_fn.invoke(batch_event("2.0", UPLOAD, (csv_key, None)))["results"]
     assert (result["resultCode"], result["resultString"]) == (
         "PermanentFailure",
         "key_too_long: no error report: its key would be 1037 bytes, over S3's 1024",
@@ -309,7 +308,7 @@ def test_outputs_whose_keys_would_be_too_long_get_a_report_where_one_fits(aws, i
     # An image's error report fits where its variants do not.
     image_key = "images/" + "i" * 1005 + ".png"
     aws.put_object(Bucket=UPLOAD, Key=image_key, Body=_png((1, 1, 1)))
-    (result,) = image_fn.invoke(batch_event("2.0", (image_key, None)))["results"]
+    (result,) = image_fn.invoke(batch_event("2.0", UPLOAD, (image_key, None)))["results"]
     report_key = "i" * 1005 + ".png/error.json"
     assert (result["resultCode"], result["resultString"]) == (
         "PermanentFailure",
@@ -323,25 +322,16 @@ def test_outputs_whose_keys_would_be_too_long_get_a_report_where_one_fits(aws, i
 def test_an_s3_event_whose_report_cannot_be_written_raises_for_the_failure_queue(aws, csv_fn):
     csv_key = "csv/" + "c" * 1012 + ".csv"
     event = upload(aws, UPLOAD, csv_key, SALES, "0001")
-    with pytest.raises(RecordsFailed):
+    with pytest.raises(RecordsFailedError):
         csv_fn.invoke(event)
     assert "Contents" not in aws.list_objects_v2(Bucket=UPLOAD, Prefix="summaries/")
 
 
 # ---------------------------------------------------------------- time per task
-class _Clock(LambdaContext):
-    """A Lambda context whose remaining time the test sets."""
-
-    remaining_s: float = 300.0
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(self.remaining_s * 1000)
-
-
 def test_a_task_out_of_time_after_another_is_retried_not_rejected(aws, csv_fn, monkeypatch):
     aws.put_object(Bucket=UPLOAD, Key="csv/first.csv", Body=SALES)
     aws.put_object(Bucket=UPLOAD, Key="csv/second.csv", Body=SALES)
-    clock = _Clock(csv_fn.spec.name, timeout_s=300)
+    clock = LambdaContext(csv_fn.spec.name, timeout_s=300)
     real_put = csv_fn.module.store.client.put_object
 
     def put_object(**kwargs: Any) -> Any:
@@ -350,7 +340,7 @@ def test_a_task_out_of_time_after_another_is_retried_not_rejected(aws, csv_fn, m
         return real_put(**kwargs)
 
     monkeypatch.setattr(csv_fn.module.store.client, "put_object", put_object)
-    event = batch_event("2.0", ("csv/first.csv", None), ("csv/second.csv", None))
+    event = batch_event("2.0", UPLOAD, ("csv/first.csv", None), ("csv/second.csv", None))
 
     results = csv_fn.module.lambda_handler(event, clock)["results"]
 
@@ -369,7 +359,7 @@ def test_a_task_out_of_time_after_another_is_retried_not_rejected(aws, csv_fn, m
 def test_a_task_that_runs_out_of_time_after_another_gets_no_error_report(aws, csv_fn, monkeypatch):
     aws.put_object(Bucket=UPLOAD, Key="csv/first.csv", Body=SALES)
     aws.put_object(Bucket=UPLOAD, Key="csv/second.csv", Body=SALES)
-    clock = _Clock(csv_fn.spec.name, timeout_s=300)
+    clock = LambdaContext(csv_fn.spec.name, timeout_s=300)
     real_summarize = csv_fn.module.summarize
     calls: list[int] = []
 
@@ -380,7 +370,7 @@ def test_a_task_that_runs_out_of_time_after_another_gets_no_error_report(aws, cs
         return real_summarize(*args, **kwargs)
 
     monkeypatch.setattr(csv_fn.module, "summarize", summarize)
-    event = batch_event("2.0", ("csv/first.csv", None), ("csv/second.csv", None))
+    event = batch_event("2.0", UPLOAD, ("csv/first.csv", None), ("csv/second.csv", None))
 
     results = csv_fn.module.lambda_handler(event, clock)["results"]
 
@@ -409,7 +399,7 @@ def test_a_request_s3_refuses_as_invalid_is_a_permanent_failure_tried_once(
         )
 
     monkeypatch.setattr(csv_fn.module.store.client, "get_object", get_object)
-    (result,) = csv_fn.invoke(batch_event("2.0", ("csv/ok.csv", None)))["results"]
+    (result,) = csv_fn.invoke(batch_event("2.0", UPLOAD, ("csv/ok.csv", None)))["results"]
     assert result["resultCode"] == "PermanentFailure"
     assert result["resultString"] == (
         "invalid_request: An error occurred (KeyTooLongError) when calling the GetObject "

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from PIL import Image
-from pipeline_runtime.outcomes import RecordsFailed
+from pipeline_runtime.endings import RecordsFailedError
 
 from tests.conftest import upload
 from tests.integration.faults import fail_first_calls
@@ -183,7 +183,7 @@ def test_transient_fault_is_retried_within_the_invocation(aws, image_fn, monkeyp
 def test_persistent_fault_raises_and_leaves_no_manifest(aws, image_fn, monkeypatch):
     event = upload(aws, UPLOAD, "images/down.jpg", _jpeg(), "0001")
     fail_first_calls(image_fn.module.store.client, "put_object", 10**6, monkeypatch)
-    with pytest.raises(RecordsFailed):
+    with pytest.raises(RecordsFailedError):
         image_fn.invoke(event)
     assert "down.jpg/manifest.json" not in _keys(aws)
 
@@ -203,7 +203,7 @@ def test_partial_failure_leaves_no_manifest_so_the_retry_redoes_the_work(
         return real_put(**kwargs)
 
     monkeypatch.setattr(image_fn.module.store.client, "put_object", put)
-    with pytest.raises(RecordsFailed):
+    with pytest.raises(RecordsFailedError):
         image_fn.invoke(event)
     assert "part.jpg/manifest.json" not in _keys(aws)
     monkeypatch.setattr(image_fn.module.store.client, "put_object", real_put)

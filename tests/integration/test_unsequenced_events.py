@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.conftest import s3_put_event
+from tests.events import s3_put_event
 
 UPLOAD = "test-upload-123456789012-us-east-1"
 PROCESSED = "test-processed-123456789012-us-east-1"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from stack_model.template import ROOT
@@ -249,7 +250,14 @@ def run_pipeline(
         rss_samples = sampler.stop() if sampler else []
     wall_s = time.perf_counter() - started
     report_path = out / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    if not report_path.exists():
+        # Fail with the run's output, never hand the test an empty report to KeyError on.
+        pytest.fail(
+            f"the run wrote no report (exit {process.returncode}):\n"
+            f"{''.join(lines)[-3000:]}\n{stderr[-3000:]}",
+            pytrace=False,
+        )
+    report = json.loads(report_path.read_text())
     settle_s = settled_at[-1] - settled_at[0] if len(settled_at) > 1 else 0.0
     return Run(process.returncode, "".join(lines), stderr, report, wall_s, settle_s, rss_samples)
 

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 from local_pipeline.dispatch import AsyncInvoker, FunctionSandbox, Settlement, sandbox_config
 from local_pipeline.emulator import Deployment
 from stack_model.template import Stack
+from tests.events import s3_event, s3_object, s3_record
 
 _last_sequencer = 0
 _sequencer_lock = threading.Lock()
@@ -43,32 +43,20 @@ def upload(s3: Any, bucket: str, key: str, body: bytes, aws_shape: bool = True) 
     the ETag only, as moto's notifications are.
     """
     put = s3.put_object(Bucket=bucket, Key=key, Body=body)
-    obj: dict[str, Any] = {
-        "key": quote_plus(key, safe="/"),  # S3 URL-encodes keys in events
-        "size": len(body),
-        "eTag": put["ETag"].strip('"'),
-    }
+    obj = s3_object(key, size=len(body), etag=put["ETag"].strip('"'))
     if aws_shape:
         obj["versionId"] = put["VersionId"]
         obj["sequencer"] = next_sequencer()
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
-                "eventName": "ObjectCreated:Put",
-                "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper()},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "reliability-test",
-                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": obj,
-                },
-            }
-        ]
-    }
+    record = s3_record(
+        bucket,
+        obj,
+        aws=True,
+        event_time=datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+        request_id=uuid.uuid4().hex[:16].upper(),
+        configuration_id="reliability-test",
+        bucket_arn=True,
+    )
+    return s3_event(record)
 
 
 def record_status(settlement: Settlement) -> str:

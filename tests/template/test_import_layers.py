@@ -6,7 +6,9 @@
 - a shared pure module imports the standard library only;
 - the runtime (pipeline_runtime) imports no function code and nothing of the local runner,
   and holds nothing for the runner: every name the runner takes from it, a function uses
-  too; inside it, data access (s3io) and event parsing (events) import no policy: neither the
+  too (the shared pure modules are no function code: the runtime raises
+  ``input_rejection``'s base class too); inside it, data access (s3io) and event parsing
+  (events) import no policy: neither the
   record loop (outcomes) nor the idempotency protocol;
 - each handler imports its own core and the runtime, and nothing of the other function;
 - the local runner imports no handler or core: it loads handlers by the template's Handler
@@ -32,7 +34,10 @@ ROOT = Path(__file__).resolve().parents[2]
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 RUNTIME_DIR = ROOT / "layers" / "runtime" / "pipeline_runtime"
 # Pure modules of the runtime layer that every function and the local runner may import.
-SHARED_PURE = {"file_signatures": ROOT / "layers" / "runtime" / "file_signatures.py"}
+SHARED_PURE = {
+    name: ROOT / "layers" / "runtime" / f"{name}.py"
+    for name in ("file_signatures", "input_rejection")
+}
 FUNCTIONS = {
     "image_processor": frozenset({"PIL", "pillow_heif", "isal"}),
     "csv_summarizer": frozenset({"pyarrow"}),
@@ -93,7 +98,8 @@ def test_the_runtime_imports_no_function_code_and_no_local_runner():
     for name, path in _modules(RUNTIME_DIR).items():
         imported = _imports(path)
         assert not imported & function_modules, f"pipeline_runtime/{name}.py: {imported}"
-        assert not imported - STDLIB - RUNTIME_LIBRARIES, f"pipeline_runtime/{name}.py"
+        foreign = imported - STDLIB - RUNTIME_LIBRARIES - set(SHARED_PURE)
+        assert not foreign, f"pipeline_runtime/{name}.py imports {sorted(foreign)}"
 
 
 @pytest.mark.parametrize("module", ["s3io", "events"])

@@ -98,7 +98,10 @@ def test_each_function_has_an_alias_shifted_by_its_own_deployment_group(cfn, fun
     assert props["AutoRollbackConfiguration"]["Enabled"] is True
     assert "DEPLOYMENT_STOP_ON_ALARM" in props["AutoRollbackConfiguration"]["Events"]
     short = function.removesuffix("Function")
-    assert _rollback_alarms(cfn, function) == [f"{short}ErrorsAlarm", f"{short}FailuresQueuedAlarm"]
+    assert _rollback_alarms(cfn, function) == [
+        f"{short}ErrorsAlarm",
+        f"{short}FailureQueueArrivalsAlarm",
+    ]
     assert len(resources_of_type(cfn, "AWS::CodeDeploy::DeploymentGroup")) == len(FUNCTIONS)
 
 

@@ -97,9 +97,9 @@ LIVE_ALIASES = (
 )
 ROLLBACK_ALARMS = (
     "ImageProcessorErrorsAlarm",
-    "ImageProcessorFailuresQueuedAlarm",
+    "ImageProcessorFailureQueueArrivalsAlarm",
     "CsvSummarizerErrorsAlarm",
-    "CsvSummarizerFailuresQueuedAlarm",
+    "CsvSummarizerFailureQueueArrivalsAlarm",
 )
 
 
@@ -452,6 +452,54 @@ def test_outputs():
         "AlarmTopicArn",
         "DashboardUrl",
     }
+
+
+def test_every_output_says_what_it_is():
+    for name, output in sam_template()["Outputs"].items():
+        assert len(output.get("Description", "")) > 20, name
+
+
+def test_every_parameter_is_in_exactly_one_console_group():
+    template = sam_template()
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(template["Parameters"])
+    assert all(group["Label"]["default"] for group in groups)
+
+
+def test_no_vestigial_metadata():
+    # The stack is deployed with sam deploy, not published to the Serverless Application
+    # Repository: its metadata named an application that does not exist.
+    assert set(sam_template()["Metadata"]) == {"AWS::CloudFormation::Interface"}
+
+
+def _repeated(globals_: dict, own: dict, path: str = "") -> list[str]:
+    """Paths set both in Globals and in a function: maps are merged by SAM key by key, so
+    only a leaf set in both repeats (or overrides) Globals."""
+    found = []
+    for key in set(globals_) & set(own):
+        if isinstance(globals_[key], dict) and isinstance(own[key], dict):
+            found += _repeated(globals_[key], own[key], f"{path}{key}.")
+        else:
+            found.append(f"{path}{key}")
+    return sorted(found)
+
+
+def test_functions_repeat_nothing_of_globals():
+    template = sam_template()
+    globals_ = template["Globals"]["Function"]
+    for name, resource in resources_of_type(template, "AWS::Serverless::Function").items():
+        assert _repeated(globals_, resource["Properties"]) == [], name
+
+
+@pytest.mark.parametrize("function", ["ImageProcessorFunction", "CsvSummarizerFunction"])
+def test_sam_merges_globals_logging_config_into_each_function(cfn, function):
+    """Each function names its own log group only; SAM adds Globals' format and levels,
+    so the deployed LoggingConfig is what each function used to repeat."""
+    own = sam_template()["Resources"][function]["Properties"]["LoggingConfig"]
+    assert set(own) == {"LogGroup"}
+    merged = cfn["Resources"][function]["Properties"]["LoggingConfig"]
+    assert merged == {**sam_template()["Globals"]["Function"]["LoggingConfig"], **own}
 
 
 def _cfn_lint(template: dict) -> list[str]:

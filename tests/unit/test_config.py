@@ -2,7 +2,10 @@ import re
 from pathlib import Path
 
 import pytest
+from pipeline_runtime import config as config_module
 from pipeline_runtime.config import ConfigError, CsvSummarizerConfig, ImageProcessorConfig
+
+from tests.cfn import sam_template
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_OF = {
@@ -84,6 +87,36 @@ def _image_env(**changes):
 def test_bad_image_config_is_a_clear_error(changes, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         ImageProcessorConfig.from_env(_image_env(**changes))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("#ffffff", (255, 255, 255)),
+        ("ffffff", (255, 255, 255)),
+        ("#000000", (0, 0, 0)),
+        ("#FF8000", (255, 128, 0)),
+        (" #0a0b0c ", (10, 11, 12)),
+    ],
+)
+def test_jpeg_background_is_read_as_rgb(value, expected):
+    config = ImageProcessorConfig.from_env(_image_env(JPEG_BACKGROUND=value))
+    assert config.jpeg_background_rgb == expected
+
+
+# One rule, the template's AllowedPattern: six hex digits. The imaging core once had a second,
+# laxer one (#fff) that no deployed value could reach.
+@pytest.mark.parametrize(
+    "value", ["", "#ffff", "#fff", "white", "#gggggg", "#fffffff", "rgb(1,2,3)"]
+)
+def test_jpeg_background_rejects_anything_else(value):
+    with pytest.raises(ConfigError):
+        ImageProcessorConfig.from_env(_image_env(JPEG_BACKGROUND=value))
+
+
+def test_the_templates_pattern_is_the_configs_rule():
+    pattern = sam_template()["Parameters"]["JpegBackground"]["AllowedPattern"]
+    assert pattern == config_module._HEX_COLOUR.pattern
 
 
 def test_overlapping_csv_prefixes_are_refused():

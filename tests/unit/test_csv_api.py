@@ -13,7 +13,7 @@ from csv_helpers import run, validator
 from summarize import (
     SCHEMA_VERSION,
     CsvLimits,
-    CsvRejected,
+    CsvRejectedError,
     error_report_key,
     summarize,
     summary_key,
@@ -63,12 +63,12 @@ def test_limits_are_frozen_and_reported():
 
 
 def test_the_handlers_error_report_is_valid_against_the_schema():
+    from pipeline_runtime.endings import InputRejectedError
+    from pipeline_runtime.error_reports import error_report as runtime_error_report
     from pipeline_runtime.events import S3ObjectRef
-    from pipeline_runtime.outcomes import InputRejected
-    from pipeline_runtime.outcomes import error_report as runtime_error_report
 
     ref = S3ObjectRef("b", "csv/x.csv", etag="e", sequencer="0A", size=3)
-    report = runtime_error_report(ref, InputRejected("not_text", "binary"), "csv-summarizer")
+    report = runtime_error_report(ref, InputRejectedError("not_text", "binary"), "csv-summarizer")
     validator().validate(report)
     assert report["reason"] == "not_text" and report["status"] == "rejected"
 
@@ -82,7 +82,7 @@ def test_every_reason_code_is_in_the_schema():
 
 def test_unknown_reason_is_a_programming_error():
     with pytest.raises(ValueError):
-        CsvRejected("nope", "x")
+        CsvRejectedError("nope", "x")
 
 
 def test_summary_with_source_validates():
@@ -145,7 +145,7 @@ def test_every_reason_code_is_raised_somewhere():
     sources = "".join(
         p.read_text() for p in (Path(__file__).resolve().parents[2] / "csv_summarizer").glob("*.py")
     )
-    raised = set(re.findall(r'CsvRejected\(\s*"([a-z_]+)"', sources))
+    raised = set(re.findall(r'CsvRejectedError\(\s*"([a-z_]+)"', sources))
     assert raised == set(REASONS)
 
 
@@ -158,7 +158,7 @@ def test_a_summary_out_of_time_stops_before_the_next_batch():
         asked.append(600.0 if len(asked) < 2 else 0.0)
         return asked[-1]
 
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         summarize(io.BytesIO(data), limits, time_left)
     assert e.value.reason == "too_slow"
     assert e.value.message == (

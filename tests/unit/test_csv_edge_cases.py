@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 from csv_helpers import col, run
-from summarize import CsvLimits, CsvRejected
+from summarize import CsvLimits, CsvRejectedError
 
 THIRTEEN_NULLS = [
     "",
@@ -241,10 +241,10 @@ def test_inf_values():
 
 
 def test_empty_file_is_rejected():
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(b"")
     assert e.value.reason == "empty"
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(b"\n\n  \n")
     assert e.value.reason == "empty"
 
@@ -313,10 +313,10 @@ def test_blank_lines_are_counted_not_rows():
 
 def test_binary_input_is_rejected():
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(png)
     assert e.value.reason == "not_text"
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(bytes(range(256)) * 40)
     assert e.value.reason == "not_text"
 
@@ -327,7 +327,7 @@ def test_a_few_nul_bytes_are_counted():
 
 
 def test_undecodable_bytes():
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(codecs.BOM_UTF8 + b"a,b\n\xff\xfe\xfa,1\n")
     assert e.value.reason == "undecodable"
     # valid UTF-8 in the sniff window, invalid later: replaced, counted, located
@@ -347,7 +347,7 @@ def test_gzip_is_detected_and_streamed():
 
 
 def test_corrupt_gzip():
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(b"\x1f\x8b\x08\x00garbage-not-deflate" * 3)
     assert e.value.reason == "corrupt_gzip"
 
@@ -370,7 +370,7 @@ def test_datetimes_and_timezones():
 
 
 def test_too_many_columns():
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(",".join("x" * 5 for _ in range(50)) + "\n", CsvLimits(max_columns=10))
     assert e.value.reason == "too_many_columns"
 
@@ -385,7 +385,7 @@ def test_max_bytes_can_reject_instead_and_counts_decompressed_bytes():
     data = ("a\n" + "".join(f"{i}\n" for i in range(100_000))).encode()
     limits = CsvLimits(max_bytes=100_000, over_max_bytes="reject")
     for body, detail in ((data, ""), (gzip.compress(data), " once decompressed")):
-        with pytest.raises(CsvRejected) as e:
+        with pytest.raises(CsvRejectedError) as e:
             run(body, limits)
         assert (e.value.reason, e.value.message) == (
             "too_large",

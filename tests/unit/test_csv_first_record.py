@@ -7,13 +7,13 @@ import io
 import pytest
 from csv_helpers import run
 from csv_source import SNIFF_BYTES, read_sample
-from summarize import CsvLimits, CsvRejected
+from summarize import CsvLimits, CsvRejectedError
 
 
 def test_a_one_line_file_of_100k_columns_is_counted_whole():
     line = ",".join(f"c{i}" for i in range(100_000))  # ~690 KB, ten times the first read
     assert len(line) > 10 * SNIFF_BYTES
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run(line + "\n")
     assert (e.value.reason, e.value.message) == (
         "too_many_columns",
@@ -34,7 +34,7 @@ def test_a_long_header_is_read_whole_and_its_last_name_is_not_cut():
 
 def test_a_first_record_with_no_line_end_is_refused_past_the_cap():
     stream = io.BytesIO(b"x" * (4 * SNIFF_BYTES))
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         read_sample(stream, first_record_max_bytes=2 * SNIFF_BYTES)
     assert e.value.reason == "unparseable"
     assert e.value.message == (

@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 from csv_helpers import col, run
 from csv_source import SNIFF_BYTES
-from summarize import CsvLimits, CsvRejected
+from summarize import CsvLimits, CsvRejectedError
 
 TABLE = "a,b\n1,x\n\n2,y\n3,z,w\n"
 
@@ -44,13 +44,13 @@ def test_after_a_bom_and_in_gzip():
 
 
 def test_only_blank_lines_is_empty():
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run("\n" * 200_000)
     assert (e.value.reason, e.value.message) == ("empty", "the object holds only whitespace")
 
 
 def test_blank_lines_count_against_max_bytes():
-    with pytest.raises(CsvRejected) as e:
+    with pytest.raises(CsvRejectedError) as e:
         run("\n" * 200_000 + TABLE, CsvLimits(max_bytes=100_000, over_max_bytes="reject"))
     assert (e.value.reason, e.value.message) == (
         "too_large",

@@ -5,9 +5,10 @@ import json
 
 import pytest
 from pipeline_runtime.events import parse_event
-from test_events import KEY, SHAPES, _s3, _sns_in_sqs
+from test_events import KEY, SHAPES, _s3
 
 from local_pipeline.event_objects import StoredVersion, with_versions
+from tests.events import sns_in_sqs_event
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -27,5 +28,5 @@ def test_with_versions_rewrites_every_shape_and_leaves_the_original(shape):
 
 
 def test_with_versions_leaves_objects_it_is_given_nothing_for():
-    event = _sns_in_sqs(_s3())
+    event = sns_in_sqs_event(_s3())
     assert with_versions(event, {}) == event

@@ -11,39 +11,37 @@ from pipeline_runtime.events import (
     parse_event,
 )
 
+from tests.events import (
+    batch_event,
+    eventbridge_event,
+    s3_event,
+    s3_object,
+    s3_record,
+    sns_in_sqs_event,
+    sqs_event,
+)
+
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 BUCKET = "local-upload-123456789012-us-east-1"
 
-# What each sample event must parse to: (key, event name, sequencer) per record.
+# What each sample event must parse to: (key, sequencer) per record.
 EXPECTED = {
-    "image_put.json": [("images/photo-rotated.jpg", "ObjectCreated:Put", "0055AED6DCD90281E5")],
-    "csv_put.json": [("csv/sales.csv", "ObjectCreated:Put", "0055AED6DCD90281E6")],
+    "image_put.json": [("images/photo-rotated.jpg", "0055AED6DCD90281E5")],
+    "csv_put.json": [("csv/sales.csv", "0055AED6DCD90281E6")],
     "image_put_unicode_key.json": [
-        ("images/holiday photos/café à la plage ☀.jpg", "ObjectCreated:Put", "0055AED6DCD90281E7")
+        ("images/holiday photos/café à la plage ☀.jpg", "0055AED6DCD90281E7")
     ],
     "image_put_multi_record.json": [
-        ("images/photo-rotated.jpg", "ObjectCreated:Put", "0055AED6DCD90281E8"),
-        ("images/logo-transparent.png", "ObjectCreated:Put", "0055AED6DCD90281E9"),
+        ("images/photo-rotated.jpg", "0055AED6DCD90281E8"),
+        ("images/logo-transparent.png", "0055AED6DCD90281E9"),
     ],
-    "csv_complete_multipart_upload.json": [
-        ("csv/sales.csv", "ObjectCreated:CompleteMultipartUpload", "0055AED6DCD90281EA")
-    ],
+    "csv_complete_multipart_upload.json": [("csv/sales.csv", "0055AED6DCD90281EA")],
     "s3_test_event.json": [],
-    "image_put_via_sqs.json": [
-        ("images/photo-rotated.jpg", "ObjectCreated:Put", "0055AED6DCD90281EB")
-    ],
-    "csv_put_via_eventbridge.json": [
-        ("csv/quarterly report 2026.csv", "ObjectCreated:PutObject", "0055AED6DCD90281EC")
-    ],
-    "image_batch_operations_schema2.json": [
-        ("images/holiday photos/café ☀.jpg", "BatchOperations:LambdaInvoke", None)
-    ],
-    "image_batch_operations_schema1.json": [
-        ("images/logo-transparent.png", "BatchOperations:LambdaInvoke", None)
-    ],
-    "csv_batch_operations_schema2.json": [
-        ("csv/quarterly report 2026.csv", "BatchOperations:LambdaInvoke", None)
-    ],
+    "image_put_via_sqs.json": [("images/photo-rotated.jpg", "0055AED6DCD90281EB")],
+    "csv_put_via_eventbridge.json": [("csv/quarterly report 2026.csv", "0055AED6DCD90281EC")],
+    "image_batch_operations_schema2.json": [("images/holiday photos/café ☀.jpg", None)],
+    "image_batch_operations_schema1.json": [("images/logo-transparent.png", None)],
+    "csv_batch_operations_schema2.json": [("csv/quarterly report 2026.csv", None)],
 }
 
 
@@ -54,7 +52,7 @@ def test_every_sample_event_is_covered():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_event_parses(name):
     refs = parse_event(json.loads((EVENTS / name).read_text()))
-    assert [(r.key, r.event_name, r.sequencer) for r in refs] == EXPECTED[name]
+    assert [(r.key, r.sequencer) for r in refs] == EXPECTED[name]
     for ref in refs:
         assert ref.bucket == BUCKET
         if ref.task_id:  # a Batch Operations task names a key and maybe a version only
@@ -74,7 +72,6 @@ def test_s3_record_carries_identity():
         etag="0f343b0931126a20f133d67c2b018a3b",
         size=28114,
         sequencer="0055AED6DCD90281E5",
-        event_name="ObjectCreated:Put",
         event_time="2026-11-23T12:00:00.000Z",
         request_id="C3D13FE58DE4C810",
     )
@@ -82,7 +79,7 @@ def test_s3_record_carries_identity():
 
 
 def _event_with_key(raw_key: str) -> dict:
-    return {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": raw_key, "size": 1}}}]}
+    return s3_event(s3_record("b", s3_object(raw_key, encode=False, size=1)))
 
 
 @pytest.mark.parametrize(
@@ -109,9 +106,7 @@ def test_eventbridge_keys_are_not_decoded():
 
 
 def test_sns_inside_sqs_is_unwrapped():
-    s3_event = json.loads((EVENTS / "image_put.json").read_text())
-    sns = {"Type": "Notification", "Message": json.dumps(s3_event)}
-    event = {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(sns)}]}
+    event = sns_in_sqs_event(json.loads((EVENTS / "image_put.json").read_text()))
     assert [r.key for r in parse_event(event)] == ["images/photo-rotated.jpg"]
 
 
@@ -155,7 +150,6 @@ def test_batch_operation_tasks_name_a_key_and_a_version_only(schema, where):
         bucket="b",
         key="images/a b+é.jpg",
         version_id="v1",
-        event_name="BatchOperations:LambdaInvoke",
         request_id="inv",
         task_id="dGFza2lk",
     )
@@ -192,7 +186,6 @@ def test_other_shapes_are_no_batch_invocation():
                         "b",
                         "images/a b+é.jpg",
                         "v1",
-                        event_name="BatchOperations:LambdaInvoke",
                         task_id="dGFza2lk",
                     ),
                 ),
@@ -232,7 +225,7 @@ def test_malformed_batch_events_are_answered_task_by_task_never_raised(event, ex
 
 @pytest.mark.parametrize("raw", ["images/100%", "images/%E9t%C3%A9.jpg", "images/%zz.jpg"])
 def test_a_notification_key_with_an_invalid_escape_is_a_shape_error(raw):
-    event = {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": raw}}}]}
+    event = s3_event(s3_record("b", s3_object(raw, encode=False)))
     with pytest.raises(EventShapeError, match="is not a URL-encoded UTF-8 key"):
         parse_event(event)
 
@@ -243,38 +236,25 @@ ENCODED_KEY = "csv/q1+2026+%2B+%C3%BCn%C3%AFcode.csv"  # S3 notifications and Ba
 
 
 def _s3(raw_key: str = ENCODED_KEY) -> dict:
-    obj = {"key": raw_key, "size": 5, "eTag": "e0", "versionId": "v0", "sequencer": "01"}
-    return {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": obj}}]}
-
-
-def _sqs(inner: dict) -> dict:
-    return {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(inner)}]}
-
-
-def _sns_in_sqs(inner: dict) -> dict:
-    return _sqs({"Type": "Notification", "Message": json.dumps(inner)})
+    obj = s3_object(raw_key, encode=False, size=5, etag="e0", version_id="v0", sequencer="01")
+    return s3_event(s3_record("b", obj, event_source="aws:s3"))
 
 
 def _eventbridge() -> dict:
     obj = {"key": KEY, "size": 5, "etag": "e0", "version-id": "v0", "sequencer": "01"}
-    detail = {"bucket": {"name": "b"}, "object": obj, "reason": "PutObject"}
-    return {"detail-type": "Object Created", "source": "aws.s3", "detail": detail}
+    return eventbridge_event("b", obj)
 
 
 def _batch_event() -> dict:
-    task = {"taskId": "t", "s3Key": ENCODED_KEY, "s3VersionId": "v0", "s3Bucket": "b"}
-    return {
-        "invocationSchemaVersion": "2.0",
-        "invocationId": "i",
-        "job": {"id": "j"},
-        "tasks": [task],
-    }
+    return batch_event(
+        "2.0", "b", (KEY, "v0"), invocation_id="i", job_id="j", task_ids=["t"], user_arguments=False
+    )
 
 
 SHAPES = {
     "s3": _s3,
-    "sqs": lambda: _sqs(_s3()),
-    "sns_in_sqs": lambda: _sns_in_sqs(_s3()),
+    "sqs": lambda: sqs_event(_s3()),
+    "sns_in_sqs": lambda: sns_in_sqs_event(_s3()),
     "eventbridge": _eventbridge,
     "batch_operations": _batch_event,
 }

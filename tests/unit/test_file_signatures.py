@@ -10,7 +10,7 @@ from pathlib import Path
 import file_signatures
 import pytest
 from csv_encoding import detect_encoding
-from csv_errors import CsvRejected
+from csv_errors import CsvRejectedError
 from csv_source import open_source
 from image_decode import sniff_format
 from image_types import DEFAULT_FORMATS
@@ -75,7 +75,7 @@ def _csv_core(data: bytes) -> str:
         return "gzip"
     try:
         detect_encoding(data, at_eof=True)
-    except CsvRejected as rejected:
+    except CsvRejectedError as rejected:
         return rejected.reason
     return "text"
 

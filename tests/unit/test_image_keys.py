@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from variants import output_prefix, parse_background
+from variants import output_prefix
 
 
 @pytest.mark.parametrize(
@@ -33,24 +33,3 @@ def test_custom_upload_prefix() -> None:
 def test_folder_markers_have_no_prefix(key: str) -> None:
     with pytest.raises(ValueError):
         output_prefix(key)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("#ffffff", (255, 255, 255)),
-        ("ffffff", (255, 255, 255)),
-        ("#000000", (0, 0, 0)),
-        ("#FF8000", (255, 128, 0)),
-        (" #0a0b0c ", (10, 11, 12)),
-        ("#fff", (255, 255, 255)),
-    ],
-)
-def test_parse_background(value: str, expected: tuple[int, int, int]) -> None:
-    assert parse_background(value) == expected
-
-
-@pytest.mark.parametrize("value", ["", "#ffff", "white", "#gggggg", "#fffffff", "rgb(1,2,3)"])
-def test_parse_background_rejects_anything_else(value: str) -> None:
-    with pytest.raises(ValueError):
-        parse_background(value)

@@ -1,4 +1,4 @@
-"""Hostile and broken input: every case ends in ImageRejected with a clear reason."""
+"""Hostile and broken input: every case ends in ImageRejectedError with a clear reason."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
-from variants import REASONS, ImageLimits, ImageRejected, make_variants
+from variants import REASONS, ImageLimits, ImageRejectedError, make_variants
 
 SERIAL = ImageLimits(threads=1)
 
@@ -21,8 +21,8 @@ RAISE_PIXELS = (
 )
 
 
-def rejection(data: bytes, limits: ImageLimits = SERIAL) -> ImageRejected:
-    with pytest.raises(ImageRejected) as info:
+def rejection(data: bytes, limits: ImageLimits = SERIAL) -> ImageRejectedError:
+    with pytest.raises(ImageRejectedError) as info:
         make_variants(data, limits)
     assert info.value.reason in REASONS
     assert info.value.message
@@ -164,7 +164,7 @@ def test_heif_not_allowed_when_removed_from_the_list() -> None:
 
 def test_unknown_reason_code_is_refused() -> None:
     with pytest.raises(ValueError):
-        ImageRejected("bad_reason", "x")
+        ImageRejectedError("bad_reason", "x")
 
 
 def test_limits_are_validated() -> None:
@@ -201,7 +201,7 @@ def test_mutated_images_never_raise_anything_but_rejected(
         data = data[:cut]
     try:
         result = make_variants(bytes(data), ImageLimits(max_pixels=1_000_000, threads=1))
-    except ImageRejected as error:
+    except ImageRejectedError as error:
         assert error.reason in REASONS
     else:
         for variant in result.variants:
@@ -211,7 +211,7 @@ def test_mutated_images_never_raise_anything_but_rejected(
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes_are_rejected_cleanly(data: bytes) -> None:
-    with pytest.raises(ImageRejected):
+    with pytest.raises(ImageRejectedError):
         make_variants(data, SERIAL)
 
 

@@ -360,7 +360,7 @@ def test_an_unusable_profile_is_ignored_with_a_note_and_the_pixels_kept(
 def test_a_png_profile_that_inflates_past_pillows_1_mib_gets_a_clear_report() -> None:
     # Pillow refuses the whole PNG (a zlib-bomb guard); say so, instead of its own words.
     icc = fx.padded_profile(fx.display_p3_profile, 2_000_000)
-    with pytest.raises(variants.ImageRejected) as info:
+    with pytest.raises(variants.ImageRejectedError) as info:
         make_variants(_swatches(icc, "PNG"), SERIAL)
     assert info.value.reason == "unsupported_format"
     assert info.value.message.startswith(

@@ -1,27 +1,22 @@
 from dataclasses import replace
 
 import pytest
+from pipeline_runtime.endings import InputRejectedError, RecordsFailedError, RecordSkipped, Status
+from pipeline_runtime.error_reports import error_report
 from pipeline_runtime.events import S3ObjectRef
-from pipeline_runtime.outcomes import (
-    InputRejected,
-    RecordOutcome,
-    RecordsFailed,
-    RecordSkipped,
-    Status,
-    error_report,
-    process_event,
-    reject_if_too_large,
-)
-from pipeline_runtime.s3io import ObjectMissing
+from pipeline_runtime.outcomes import RecordOutcome, process_event, reject_if_too_large
+from pipeline_runtime.s3io import ObjectMissingError
+
+from tests.events import s3_event, s3_object, s3_record
 
 
 def _event(*keys: str) -> dict:
-    return {
-        "Records": [
-            {"s3": {"bucket": {"name": "b"}, "object": {"key": k, "sequencer": f"00{i}"}}}
+    return s3_event(
+        *(
+            s3_record("b", s3_object(k, encode=False, sequencer=f"00{i}"))
             for i, k in enumerate(keys)
-        ]
-    }
+        )
+    )
 
 
 def _run(event: dict, handle, write_report) -> dict:
@@ -40,7 +35,7 @@ REF = S3ObjectRef("b", "k", version_id="v2", etag="e2", sequencer="0002")
 
 
 def test_error_report_shape():
-    report = error_report(REF, InputRejected("corrupt", "broken"), "image-processor")
+    report = error_report(REF, InputRejectedError("corrupt", "broken"), "image-processor")
     assert report["reason"] == "corrupt"
     assert report["message"] == "broken"
     assert report["status"] == "rejected"
@@ -56,7 +51,7 @@ def test_every_record_ends_somewhere_and_failures_raise_at_the_end():
     def handle(ref, clock):
         seen.append(ref.key)
         if ref.key == "bad":
-            raise InputRejected("corrupt", "not an image")
+            raise InputRejectedError("corrupt", "not an image")
         if ref.key == "flaky":
             raise ConnectionError("S3 went away")
         return RecordOutcome(Status.RESULTS, [f"out/{ref.key}"])
@@ -65,7 +60,7 @@ def test_every_record_ends_somewhere_and_failures_raise_at_the_end():
         reports.append(f"{ref.key}:{rejection.reason}")
         return f"err/{ref.key}"
 
-    with pytest.raises(RecordsFailed, match="1 of 4 records failed"):
+    with pytest.raises(RecordsFailedError, match="1 of 4 records failed"):
         _run(_event("ok", "bad", "flaky", "ok2"), handle, write_report)
     # The failure in the middle did not stop the records after it.
     assert seen == ["ok", "bad", "flaky", "ok2"]
@@ -75,7 +70,7 @@ def test_every_record_ends_somewhere_and_failures_raise_at_the_end():
 def test_outcomes_are_returned_when_nothing_is_retryable():
     def handle(ref, clock):
         if ref.key == "bad":
-            raise InputRejected("unsupported_format", "text")
+            raise InputRejectedError("unsupported_format", "text")
         return RecordOutcome(Status.DUPLICATE, detail="seen")
 
     result = _run(_event("bad", "dup"), handle, lambda ref, rej: "err.json")
@@ -87,12 +82,12 @@ def test_outcomes_are_returned_when_nothing_is_retryable():
 
 def test_a_report_that_cannot_be_written_is_a_failure_not_a_drop():
     def handle(ref, clock):
-        raise InputRejected("corrupt", "x")
+        raise InputRejectedError("corrupt", "x")
 
     def write_report(ref, rejection):
         raise TimeoutError("S3 timeout")
 
-    with pytest.raises(RecordsFailed):
+    with pytest.raises(RecordsFailedError):
         _run(_event("bad"), handle, write_report)
 
 
@@ -104,13 +99,13 @@ def test_test_event_does_nothing():
 def test_an_object_over_the_limit_is_rejected_as_too_large():
     reject_if_too_large(10, 10)
     reject_if_too_large(None, 10)  # size unknown: the fetch decides
-    with pytest.raises(InputRejected) as info:
+    with pytest.raises(InputRejectedError) as info:
         reject_if_too_large(11, 10)
     assert (info.value.reason, info.value.message) == (
         "too_large",
         "object is 11 bytes; the limit is 10",
     )
-    with pytest.raises(InputRejected) as named:
+    with pytest.raises(InputRejectedError) as named:
         reject_if_too_large(11, 10, "MaxImageBytes")
     assert named.value.message == (
         "the object is 11 bytes, over the limit of 10 bytes; the stack parameter "
@@ -137,7 +132,7 @@ def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
     def identify(ref):
         identified.append(ref.key)
         if ref.key == "gone":
-            raise ObjectMissing("s3://b/gone does not exist")
+            raise ObjectMissingError("s3://b/gone does not exist")
         return replace(ref, etag="e", size=1, version_id="v")
 
     def handle(ref, clock):
@@ -212,7 +207,7 @@ def test_records_after_the_first_start_only_with_half_the_invocation_left():
             "deferred: only 40 s of the invocation's 100 s were left after the records before it",
         ),
     ]
-    with pytest.raises(RecordsFailed, match="1 of 3 records failed"):
+    with pytest.raises(RecordsFailedError, match="1 of 3 records failed"):
         left[0] = 100.0
         ran.clear()
         process_event(

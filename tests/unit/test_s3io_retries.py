@@ -13,8 +13,8 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from pipeline_runtime.events import S3ObjectRef
 from pipeline_runtime.s3io import (
-    ObjectChanged,
-    ObjectMissing,
+    ObjectChangedError,
+    ObjectMissingError,
     ObjectStore,
     RetryPolicy,
     is_permanent,
@@ -100,7 +100,7 @@ def test_access_denied_is_not_retried():
 def test_missing_object_is_reported_as_missing():
     client, stub = _stubbed()
     stub.add_client_error("get_object", service_error_code="NoSuchKey", http_status_code=404)
-    with stub, pytest.raises(ObjectMissing):
+    with stub, pytest.raises(ObjectMissingError):
         ObjectStore(client, FAST).get_bytes(REF)
 
 
@@ -109,7 +109,7 @@ def test_an_overwritten_object_is_reported_as_changed_not_mixed_up():
     stub.add_client_error(
         "get_object", service_error_code="PreconditionFailed", http_status_code=412
     )
-    with stub, pytest.raises(ObjectChanged):
+    with stub, pytest.raises(ObjectChangedError):
         ObjectStore(client, FAST).get_bytes(REF)
 
 

@@ -24,6 +24,7 @@ POWERTOOLS_VARIABLES = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE
 # cannot drop it unnoticed: the CSV function's memory figures are measured with it.
 ALLOCATOR_VARIABLES = ("MIMALLOC_ARENA_EAGER_COMMIT",)
 
+# The one rule for JPEG_BACKGROUND, the template's AllowedPattern too.
 _HEX_COLOUR = re.compile(r"^#?[0-9a-fA-F]{6}$")
 
 
@@ -95,6 +96,12 @@ class ImageProcessorConfig:
             thumbnail_size=_positive_int(env, "THUMBNAIL_SIZE"),
             jpeg_background=background,
         )
+
+    @property
+    def jpeg_background_rgb(self) -> tuple[int, int, int]:
+        """``JPEG_BACKGROUND`` (``ffffff`` or ``#ffffff``, checked above) as (r, g, b)."""
+        digits = self.jpeg_background.removeprefix("#")
+        return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,6 @@ class S3ObjectRef:
     etag: str | None = None
     size: int | None = None
     sequencer: str | None = None
-    event_name: str = "ObjectCreated:Put"
     event_time: str | None = None
     request_id: str | None = None
     task_id: str | None = None  # the S3 Batch Operations task that named the object
@@ -172,7 +171,6 @@ def _from_s3_record(record: dict[str, Any]) -> S3ObjectRef:
         etag=normalise_etag(obj.etag),
         size=int(size) if size is not None else None,
         sequencer=obj.get("sequencer"),
-        event_name=str(s3_record.get("eventName") or "ObjectCreated:Put"),
         event_time=s3_record.get("eventTime"),
         request_id=(s3_record.get("responseElements") or {}).get("x-amz-request-id"),
     )
@@ -212,7 +210,6 @@ def _from_eventbridge(event: dict[str, Any]) -> S3ObjectRef:
         etag=normalise_etag(obj.etag),
         size=int(size) if size is not None else None,
         sequencer=obj.get("sequencer"),
-        event_name="ObjectCreated:" + str(detail.reason or "PutObject"),
         event_time=event.get("time"),
         request_id=detail.get("request-id"),
     )
@@ -264,7 +261,6 @@ def _from_batch_task(task: S3BatchOperationTask, invocation_id: Any) -> S3Object
         bucket=bucket,
         key=decode_key(raw_key),  # not Powertools' s3_key, which decodes leniently
         version_id=version_id or None,
-        event_name="BatchOperations:LambdaInvoke",
         request_id=invocation_id if isinstance(invocation_id, str) else None,
         task_id=task.task_id,
     )

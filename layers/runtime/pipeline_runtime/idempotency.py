@@ -51,10 +51,11 @@ from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any
 
+from pipeline_runtime.endings import RecordSkipped, Status
 from pipeline_runtime.events import S3ObjectRef, normalise_etag
 from pipeline_runtime.observability import logger
-from pipeline_runtime.outcomes import S3_MAX_KEY_BYTES, RecordSkipped, Status, key_bytes
-from pipeline_runtime.s3io import ObjectStore, WriteConflict
+from pipeline_runtime.outcomes import S3_MAX_KEY_BYTES, key_bytes
+from pipeline_runtime.s3io import ObjectStore, WriteConflictError
 
 # Object metadata (x-amz-meta-*) that every output carries about its source.
 META_ETAG = "source-etag"
@@ -279,10 +280,10 @@ def write_marker(
         try:
             store.put_json(bucket, key, document, metadata, if_match=etag, if_none_match=not etag)
             break
-        except WriteConflict:
+        except WriteConflictError:
             logger.info("Another write of the marker came first; checking again")
     else:
-        raise WriteConflict(f"s3://{bucket}/{key} kept changing; Lambda will retry")
+        raise WriteConflictError(f"s3://{bucket}/{key} kept changing; Lambda will retry")
     _retire_older(ref, store, bucket, other)
     return key
 

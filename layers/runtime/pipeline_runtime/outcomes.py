@@ -1,12 +1,17 @@
-"""Every record ends in exactly one place: results, an error report, a skip, or a raise.
+"""The record loop: every record ends in exactly one place, and only one loop decides it.
 
-- ``InputRejected`` (corrupt, unsupported, too large, ...): a JSON error report is written
-  where the results would have been, logged at ERROR, counted; the function does not raise,
-  because a retry cannot help.
+``process_event`` runs a function's steps on each record of an S3 event (or each task of
+an S3 Batch Operations invocation) and maps what they raise to how the record ends: results,
+an error report, a skip, a deferral or a failure. The map of each exception to its ending is
+in the docstring of ``endings``; in short:
+
+- ``InputRejectedError`` (corrupt, unsupported, too large, ...): a JSON error report is
+  written where the results would have been (``error_reports``), logged at ERROR, counted;
+  the function does not raise, because a retry cannot help.
 - A duplicate is skipped with a log line and a metric (the protocol that decides it is in
   ``idempotency``). So is an event about an object the key no longer holds, and it writes
   nothing (``skipped_stale``): overwritten or deleted since (``not_current``), or a version
-  or key that does not exist (``s3io.ObjectMissing``, a key over S3's 1,024 bytes:
+  or key that does not exist (``s3io.ObjectMissingError``, a key over S3's 1,024 bytes:
   ``source_missing``). The results of the object the key holds now are never touched.
 - Anything else (S3 still failing after retries, a bug, an error report that cannot be
   written) is logged and counted, the other records still run, and the invocation raises
@@ -22,11 +27,9 @@ per task (``batch_result``), and Batch Operations retries the ``TemporaryFailure
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import (
@@ -37,6 +40,14 @@ from aws_lambda_powertools.utilities.data_classes.s3_batch_operation_event impor
     RESULT_CODE_TYPE,
 )
 
+from pipeline_runtime.endings import (
+    ErrorReportKeyTooLongError,
+    InputRejectedError,
+    OutOfTimeError,
+    RecordsFailedError,
+    RecordSkipped,
+    Status,
+)
 from pipeline_runtime.events import (
     BatchInvocation,
     MalformedTask,
@@ -45,50 +56,10 @@ from pipeline_runtime.events import (
     parse_event,
 )
 from pipeline_runtime.observability import MetricUnit, logger, metrics
-from pipeline_runtime.s3io import ObjectChanged, ObjectMissing, is_permanent
+from pipeline_runtime.s3io import ObjectChangedError, ObjectMissingError, is_permanent
 
-ERROR_REPORT_SCHEMA_VERSION = "1.0"
 # S3 holds no key longer than this, in UTF-8 bytes (KeyTooLongError).
 S3_MAX_KEY_BYTES = 1024
-
-
-class InputRejected(Exception):
-    """The input itself is unusable; retrying cannot help."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-class Status(enum.StrEnum):
-    """Where one record ended."""
-
-    RESULTS = "results"
-    ERROR_REPORT = "error_report"
-    DUPLICATE = "skipped_duplicate"
-    STALE = "skipped_stale"  # about an object the key does not hold now: nothing written
-    IGNORED = "ignored"
-    FAILED = "failed"
-    DEFERRED = "deferred"  # not started, or out of time, after other records: retried
-
-
-class OutOfTime(Exception):
-    """A record ran out of the invocation's time that the records before it had used."""
-
-
-class ErrorReportImpossible(Exception):
-    """The error report itself cannot be stored (its key is too long for S3)."""
-
-
-class RecordSkipped(Exception):
-    """The work is not needed: a duplicate, or an event older than the outputs."""
-
-    def __init__(self, status: Status, detail: str, rejection: str | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.rejection = rejection  # "reason: error report key" of an upload rejected before
 
 
 @dataclass
@@ -108,17 +79,13 @@ class Clock:
     shared: bool  # records before this one used some of it
 
 
-class RecordsFailed(RuntimeError):
-    """Raised after all records ran, when some failed for reasons a retry may fix."""
-
-
 def reject_if_too_large(size: int | None, limit: int, parameter: str | None = None) -> None:
-    """Raise InputRejected('too_large') for an object over the function's size limit;
+    """Raise InputRejectedError('too_large') for an object over the function's size limit;
     ``parameter`` names the stack parameter that raises it."""
     if size is not None and size > limit:
         if parameter is None:
-            raise InputRejected("too_large", f"object is {size} bytes; the limit is {limit}")
-        raise InputRejected(
+            raise InputRejectedError("too_large", f"object is {size} bytes; the limit is {limit}")
+        raise InputRejectedError(
             "too_large",
             f"the object is {size} bytes, over the limit of {limit} bytes; the stack "
             f"parameter {parameter} raises it",
@@ -131,38 +98,19 @@ def key_bytes(key: str) -> int:
 
 
 def reject_if_keys_too_long(keys: list[str]) -> None:
-    """Raise InputRejected('key_too_long') before any work whose outputs S3 cannot store."""
+    """Raise InputRejectedError('key_too_long') before any work whose outputs S3 cannot store."""
     for key in keys:
         size = key_bytes(key)
         if size > S3_MAX_KEY_BYTES:
-            raise InputRejected(
+            raise InputRejectedError(
                 "key_too_long",
                 f"output key {key[:60]!r}... is {size} bytes, over S3's limit of "
                 f"{S3_MAX_KEY_BYTES}: upload it under a shorter key",
             )
 
 
-def ensure_report_fits(key: str) -> None:
-    """Raise ErrorReportImpossible if S3 cannot store an error report under ``key``."""
-    size = key_bytes(key)
-    if size > S3_MAX_KEY_BYTES:
-        raise ErrorReportImpossible(f"its key would be {size} bytes, over S3's {S3_MAX_KEY_BYTES}")
-
-
-def error_report(ref: S3ObjectRef, rejection: InputRejected, service: str) -> dict[str, Any]:
-    return {
-        "schema_version": ERROR_REPORT_SCHEMA_VERSION,
-        "status": "rejected",
-        "reason": rejection.reason,
-        "message": rejection.message,
-        "source": ref.identity(),
-        "function": service,
-        "rejected_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
 RecordHandler = Callable[[S3ObjectRef, Clock], RecordOutcome]
-ErrorReportWriter = Callable[[S3ObjectRef, InputRejected], str]
+ReportRejection = Callable[[S3ObjectRef, InputRejectedError], str]  # the report's key
 IgnoreRule = Callable[[S3ObjectRef], str | None]  # why this function leaves a key alone
 Identify = Callable[[S3ObjectRef], S3ObjectRef]  # completes a Batch task's ref (s3io)
 
@@ -174,13 +122,13 @@ class RecordSteps:
     ignore: IgnoreRule  # first, before any S3 call: keys outside the function's prefix
     identify: Identify  # then, for Batch tasks only (``S3ObjectRef.needs_identity``)
     handle: RecordHandler
-    write_error_report: ErrorReportWriter
+    write_error_report: ReportRejection
 
 
 def process_event(
     event: dict[str, Any],
     handle: RecordHandler,
-    write_error_report: ErrorReportWriter,
+    write_error_report: ReportRejection,
     *,
     ignore: IgnoreRule,
     identify: Identify,
@@ -210,7 +158,7 @@ def process_event(
     ]
     failures = sum(outcome.status in (Status.FAILED, Status.DEFERRED) for outcome in outcomes)
     if failures:
-        raise RecordsFailed(f"{failures} of {len(refs)} records failed; see the log for each")
+        raise RecordsFailedError(f"{failures} of {len(refs)} records failed; see the log for each")
     return {"records": results}
 
 
@@ -339,13 +287,13 @@ def _attempt(ref: S3ObjectRef, steps: RecordSteps, clock: Clock) -> RecordOutcom
         return steps.handle(ref, clock)
     except RecordSkipped as skipped:
         return RecordOutcome(skipped.status, detail=skipped.detail, rejection=skipped.rejection)
-    except ObjectChanged as changed:  # overwritten since the event: the newer one's will come
+    except ObjectChangedError as changed:  # overwritten since the event: the newer one's will come
         return RecordOutcome(Status.STALE, detail=f"not_current: {changed}")
-    except ObjectMissing as missing:  # the version, or the key, is gone: nothing to record
+    except ObjectMissingError as missing:  # the version, or the key, is gone: nothing to record
         return RecordOutcome(Status.STALE, detail=f"source_missing: {missing}")
-    except InputRejected as rejection:
+    except InputRejectedError as rejection:
         return _report(ref, rejection, steps)
-    except OutOfTime as late:
+    except OutOfTimeError as late:
         return RecordOutcome(Status.DEFERRED, detail=str(late))
     except Exception as exc:
         if is_permanent(exc):
@@ -357,13 +305,13 @@ def _attempt(ref: S3ObjectRef, steps: RecordSteps, clock: Clock) -> RecordOutcom
         return RecordOutcome(Status.FAILED, detail=repr(exc))
 
 
-def _report(ref: S3ObjectRef, rejection: InputRejected, steps: RecordSteps) -> RecordOutcome:
+def _report(ref: S3ObjectRef, rejection: InputRejectedError, steps: RecordSteps) -> RecordOutcome:
     """Write the error report of a rejected input; see the module docstring."""
     try:
         report_key = steps.write_error_report(ref, rejection)
     except RecordSkipped as skipped:  # a newer upload, or none, holds the key by now
         return RecordOutcome(skipped.status, detail=skipped.detail)
-    except ErrorReportImpossible as impossible:
+    except ErrorReportKeyTooLongError as impossible:
         # Nowhere to write it: for an S3 event the raise takes it to the on-failure queue.
         logger.error(
             "Input rejected, and its error report cannot be stored",

@@ -75,15 +75,15 @@ PERMANENT_ERROR_CODES = frozenset(
 MISSING_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 
 
-class ObjectMissing(Exception):
+class ObjectMissingError(Exception):
     """The object (or the version) that was asked for does not exist."""
 
 
-class ObjectChanged(Exception):
+class ObjectChangedError(Exception):
     """A read guarded by an ETag found another object: the key was overwritten."""
 
 
-class WriteConflict(Exception):
+class WriteConflictError(Exception):
     """A conditional write lost: the object changed, or appeared, since it was read."""
 
 
@@ -107,9 +107,9 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def _missing(ref: S3ObjectRef) -> ObjectMissing:
+def _missing(ref: S3ObjectRef) -> ObjectMissingError:
     version = f" (version {ref.version_id})" if ref.version_id else ""
-    return ObjectMissing(f"s3://{ref.bucket}/{ref.key}{version} does not exist")
+    return ObjectMissingError(f"s3://{ref.bucket}/{ref.key}{version} does not exist")
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ class ObjectStore:
             if code in MISSING_CODES or (ref.version_id and code == "InvalidArgument"):
                 raise _missing(ref) from exc
             if code in ("PreconditionFailed", "412"):
-                raise ObjectChanged(
+                raise ObjectChangedError(
                     f"s3://{ref.bucket}/{ref.key} was overwritten after this event"
                 ) from exc
             raise
@@ -273,7 +273,7 @@ class ObjectStore:
 
         ``if_match`` (an ETag) or ``if_none_match`` make it an S3 conditional write: it
         happens only over that very object, or only where there is none yet; otherwise
-        ``WriteConflict`` is raised.
+        ``WriteConflictError`` is raised.
         """
         kwargs: dict[str, Any] = {
             "Bucket": bucket,
@@ -290,7 +290,7 @@ class ObjectStore:
             response = self._retry(lambda: self.client.put_object(**kwargs))
         except ClientError as exc:
             if error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise WriteConflict(f"s3://{bucket}/{key} changed while we wrote it") from exc
+                raise WriteConflictError(f"s3://{bucket}/{key} changed while we wrote it") from exc
             raise
         return response.get("VersionId")
 
