@@ -23,6 +23,9 @@ from csv_typing import Locate
 
 # Batches with at least this many rows go column by column: per-call costs are small there.
 GROUP_BELOW_ROWS = 16_384
+# Values summarized in one grouped call: a grouping's hash table grows with its input, and
+# the allocator keeps the pages it touched, so groups of columns are kept this small.
+GROUP_VALUES = 1 << 14
 
 
 def add_batch(states: list[ColumnState], cols: list[pa.Array], locate: Locate) -> None:
@@ -33,10 +36,11 @@ def add_batch(states: list[ColumnState], cols: list[pa.Array], locate: Locate) -
         return
     exact = [j for j, state in enumerate(states) if state.exact]
     sketched = [j for j, state in enumerate(states) if not state.exact]
-    if exact:
-        _add_exact(states, cols, exact, locate)
-    if sketched:
-        _add_sketched(states, cols, sketched, locate)
+    step = max(1, GROUP_VALUES // len(cols[0]))
+    for i in range(0, len(exact), step):
+        _add_exact(states, cols, exact[i : i + step], locate)
+    for i in range(0, len(sketched), step):
+        _add_sketched(states, cols, sketched[i : i + step], locate)
 
 
 def _end_to_end(cols: list[pa.Array], group: list[int]) -> tuple[pa.Array, pa.Array]:
