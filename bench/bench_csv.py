@@ -104,6 +104,35 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
     tmp.replace(path)
 
 
+def wide_cell(kind: int, rnd: random.Random) -> str:
+    """One value of a wide file's column, by the column's kind (its position modulo 7)."""
+    if kind == 0:
+        return str(rnd.randrange(100_000))
+    if kind == 1:
+        return "" if rnd.random() < 0.03 else f"{rnd.uniform(0, 1000):.2f}"
+    if kind == 2:
+        return f"20{rnd.randint(10, 25)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+    if kind == 3:
+        return rnd.choice(CATEGORIES)
+    if kind == 4:
+        return "true" if rnd.random() < 0.5 else "false"
+    if kind == 5:
+        return rnd.choice(CITIES)
+    return f"{rnd.choice(WORDS)} {rnd.randrange(1000)}"
+
+
+def generate_wide(path: Path, columns: int, rows: int, seed: int = 5) -> None:
+    """``columns`` columns of seven kinds in turn (integers, decimals with blanks, ISO
+    dates, categories, booleans, cities, short text), ~7 bytes a value."""
+    rnd = random.Random(seed)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        f.write(",".join(f"c{j}" for j in range(columns)) + "\n")
+        for _ in range(rows):
+            f.write(",".join(wide_cell(j % 7, rnd) for j in range(columns)) + "\n")
+    tmp.replace(path)
+
+
 def triple(src: Path, dst: Path) -> None:
     with dst.open("wb") as out:
         for copy in range(3):
@@ -177,13 +206,14 @@ def child(engine: str, path: str) -> None:
     print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": rss, **info}))
 
 
-def measure(engine: str, path: Path, repeat: int) -> dict[str, float]:
+def measure(engine: str, path: Path, repeat: int, one_core: bool = False) -> dict[str, float]:
     """Median wall and CPU seconds over ``repeat`` fresh runs; the largest peak RSS."""
     runs = []
     env = function_environment() if engine == "core" else None
+    pin = ["taskset", "-c", "0"] if one_core and shutil.which("taskset") else []
     for _ in range(repeat):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", engine, str(path)],
+            [*pin, sys.executable, __file__, "--child", engine, str(path)],
             capture_output=True,
             text=True,
             check=True,
@@ -215,14 +245,47 @@ def cold_import() -> float:
     return sorted(times)[len(times) // 2]
 
 
+WIDE_SHAPES = ((1_000, 20_000), (10_000, 200))
+
+
+def wide(repeat: int) -> None:
+    """Wide files, core and DuckDB alternating, each pinned to one core (CPU s, VmHWM)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    print("| file | MB | core CPU s | DuckDB CPU s | core / DuckDB | peak RSS MB: core / DuckDB |")
+    print("|---|---|---|---|---|---|")
+    for cols, rows in WIDE_SHAPES:
+        path = OUT / f"wide_{cols}x{rows}.csv"
+        if not path.exists():
+            generate_wide(path, cols, rows)
+        runs: dict[str, list[dict[str, float]]] = {"core": [], "duckdb": []}
+        for _ in range(repeat):
+            for engine in runs:
+                runs[engine].append(measure(engine, path, 1, one_core=True))
+        core, duck = (
+            {k: statistics.median(r[k] for r in runs[e]) for k in ("cpu", "wall")}
+            | {"rss_mb": max(r["rss_mb"] for r in runs[e])}
+            for e in ("core", "duckdb")
+        )
+        print(
+            f"| {cols:,} x {rows:,} | {path.stat().st_size / 1e6:.1f} | {core['cpu']:.2f} | "
+            f"{duck['cpu']:.2f} | {core['cpu'] / duck['cpu']:.2f}x | "
+            f"{core['rss_mb']:.0f} / {duck['rss_mb']:.0f} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
     ap.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
+    ap.add_argument("--wide", action="store_true", help="1,000 x 20,000 and 10,000 x 200 only")
     ap.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.wide:
+        wide(args.repeat)
         return
     rows = 100_000 if args.quick else 1_000_000
     OUT.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from csv_classify import number_hashes, value_hashes
 from csv_formats import Reading
 from csv_readings import Readings
 from csv_sketches import TAG_TEXT, TAG_TIME, HeavyHitters, HyperLogLog, hash_keys, text_keys
+from csv_text import TextBatch, TextStats
 from csv_typing import Locate, Typing, Unique
 
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
@@ -60,11 +61,7 @@ class ColumnState:
             lambda: Typing(position, sample_size, max_examples, value_chars),
             default_reading or Reading(),
         )
-        self.text_min: str | None = None
-        self.text_max: str | None = None
-        self.len_min: int | None = None
-        self.len_max: int | None = None
-        self.len_sum = 0
+        self.text = TextStats(value_chars + 1)
         # exact distinct/top state, then sketches
         self.exact = True
         self._counts: pa.Table | None = None
@@ -76,8 +73,15 @@ class ColumnState:
 
     # ---- per batch -------------------------------------------------------------------
     def add(self, col: pa.Array, locate: Locate) -> None:
+        """One batch of this column's values (``summarize`` passes many columns at once
+        through ``csv_batch`` instead; both end in ``add_distinct`` or ``add_values``)."""
         if self.exact:
-            self._add_exact(col, locate)
+            vc = pc.value_counts(col)
+            u = vc.field("values")
+            isnull_u = pc.is_in(u, value_set=self.null_set)
+            if self.whitespace_is_null:
+                isnull_u = pc.or_(isnull_u, pc.utf8_is_space(u))
+            self.add_distinct(col, locate, (u, vc.field("counts")), isnull_u)
             return
         # The set lookup hashes every value: only where some value is short enough to be
         # a null token (long text, timestamps and most numbers never are).
@@ -87,6 +91,13 @@ class ColumnState:
         if self.whitespace_is_null:
             space = pc.utf8_is_space(col)
             isnull = space if isnull is None else pc.or_(isnull, space)
+        self.add_values(col, locate, isnull)
+
+    def add_values(
+        self, col: pa.Array, locate: Locate, isnull: pa.Array | None, text: TextBatch | None = None
+    ) -> None:
+        """Once sketched: a batch's values, which of them are null (None: none is), and the
+        text statistics of the others when they were computed already."""
         nnull = 0 if isnull is None else pc.sum(isnull).as_py() or 0
         if nnull:
             assert isnull is not None
@@ -103,20 +114,27 @@ class ColumnState:
         if k == 0:
             return
         self.nonnull += k
-        self._text_stats(v)
+        if text is None:
+            self.text.add(v)
+        else:
+            self.text.merge(text)
         self.readings.add(v, where, None)
         self._distinct(v)
 
-    def _add_exact(self, col: pa.Array, locate: Locate) -> None:
-        """While distinct values are counted exactly: one ``value_counts`` per batch, then
-        null detection, text statistics and (for text columns) classification work on the
-        batch's unique values only."""
-        vc = pc.value_counts(col)
-        u, uc = vc.field("values"), vc.field("counts")
-        isnull_u = pc.is_in(u, value_set=self.null_set)
-        if self.whitespace_is_null:
-            isnull_u = pc.or_(isnull_u, pc.utf8_is_space(u))
-        if pc.any(isnull_u).as_py():
+    def add_distinct(
+        self,
+        col: pa.Array,
+        locate: Locate,
+        uniq: Unique,
+        isnull_u: pa.Array | None,
+        text: TextBatch | None = None,
+    ) -> None:
+        """While distinct values are counted exactly: a batch, its distinct values with
+        their counts, which of those are null (None: none is), and the text statistics of
+        the others when they were computed already. Null detection, text statistics and
+        (for text columns) classification work on the distinct values only."""
+        u, uc = uniq
+        if isnull_u is not None and pc.any(isnull_u).as_py():
             nu, nuc = pc.filter(u, isnull_u), pc.filter(uc, isnull_u)
             self.nulls += pc.sum(nuc).as_py() or 0
             if len(self.null_spellings) < 64:
@@ -130,7 +148,10 @@ class ColumnState:
         if k == 0:
             return
         self.nonnull += k
-        self._text_stats(u, uc)
+        if text is None:
+            self.text.add(u, uc)
+        else:
+            self.text.merge(text)
         self.readings.add(v, where, (u, uc))
         self._pending.append((u, uc))
         self._pending_n += len(u)
@@ -164,26 +185,6 @@ class ColumnState:
     def _shown(self, value: str) -> tuple[str, bool]:
         """A kept (clipped) value as shown, and whether it was cut."""
         return value[: self.value_chars], len(value) > self.value_chars
-
-    def _text_range(self, values: pa.Array) -> None:
-        # Cutting keeps order (a <= b gives cut(a) <= cut(b)), so the cut of the batch's min
-        # and max are the min and max of its cut values: two values cut, not the batch.
-        keep = self.value_chars + 1
-        lo, hi = (x.as_py()[:keep] for x in pc.min_max(values).values())
-        self.text_min = lo if self.text_min is None else min(self.text_min, lo)
-        self.text_max = hi if self.text_max is None else max(self.text_max, hi)
-
-    def _text_stats(self, values: pa.Array, counts: pa.Array | None = None) -> None:
-        """Text min/max and lengths of a batch's values, or of its distinct values with
-        how often each occurs (``counts``)."""
-        self._text_range(values)
-        lens = pc.utf8_length(values)
-        a, b = (x.as_py() for x in pc.min_max(lens).values())
-        self.len_min = a if self.len_min is None else min(self.len_min, a)
-        self.len_max = b if self.len_max is None else max(self.len_max, b)
-        if counts is not None:
-            lens = pc.multiply(pc.cast(lens, pa.int64()), counts)
-        self.len_sum += pc.sum(lens).as_py() or 0
 
     def _distinct(self, v: pa.Array) -> None:
         assert self.hll is not None and self.heavy is not None
@@ -304,9 +305,9 @@ class ColumnState:
             "mean": None,
             "stddev": None,
             "quantiles": None,
-            "min_length": self.len_min,
-            "max_length": self.len_max,
-            "mean_length": round(self.len_sum / nonnull, 6) if nonnull else None,
+            "min_length": self.text.shortest,
+            "max_length": self.text.longest,
+            "mean_length": round(self.text.total_length / nonnull, 6) if nonnull else None,
             "true_count": None,
             "false_count": None,
             "non_finite": None,
@@ -315,9 +316,10 @@ class ColumnState:
             "format": self.readings.format(typ),
         }
         typing.typed_stats(typ, out)
-        if typ == "string" and self.text_min is not None and self.text_max is not None:
-            out["min"], min_cut = self._shown(self.text_min)
-            out["max"], max_cut = self._shown(self.text_max)
+        least, greatest = self.text.least, self.text.greatest
+        if typ == "string" and least is not None and greatest is not None:
+            out["min"], min_cut = self._shown(least)
+            out["max"], max_cut = self._shown(greatest)
             if min_cut:
                 out["min_truncated"] = True
             if max_cut:

@@ -60,7 +60,7 @@ class HyperLogLog:
     def __init__(self, p: int = 14) -> None:
         self.p = p
         self.m = 1 << p
-        self.registers = pa.array([0] * self.m, pa.uint8())
+        self.registers = pa.repeat(pa.scalar(0, pa.uint8()), self.m)
         self._alpha = 0.7213 / (1 + 1.079 / self.m)
 
     @property
@@ -93,11 +93,15 @@ class HyperLogLog:
         self.registers = pc.max_element_wise(regs, pc.fill_null(dense, 0))
 
     def estimate(self) -> int:
-        regs = self.registers.to_pylist()
+        # Registers hold at most 65 ranks: sum 2**-rank once per rank, times its count.
+        # Every term is exact and fsum rounds once, so this is the per-register sum.
+        ranks = pc.value_counts(self.registers)
+        rank_list, count_list = (ranks.field(f).to_pylist() for f in ("values", "counts"))
+        per_rank = dict(zip(rank_list, count_list, strict=True))
         m = self.m
-        z = math.fsum(2.0**-r for r in regs)
+        z = math.fsum(count * 2.0**-rank for rank, count in per_rank.items())
         e = self._alpha * m * m / z
-        zeros = regs.count(0)
+        zeros = per_rank.get(0, 0)
         if e <= 2.5 * m and zeros:
             e = m * math.log(m / zeros)
         return round(e)

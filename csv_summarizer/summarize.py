@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+from csv_batch import add_batch
 from csv_blank_lines import BlankLines
 from csv_classify import longest_bytes
 from csv_columns import ColumnState
@@ -584,8 +585,7 @@ class _Run:
         else:
             locate = lines.lines
         if len(cols[0]):
-            for state, col in zip(self.cols, cols, strict=True):
-                state.add(col, locate)
+            add_batch(self.cols, cols, locate)
 
     def _place(self, n: int, cols: list[pa.Array] | None, final: bool) -> _BatchLines:
         """Number this batch's records and lines; record its ragged and blank lines."""
