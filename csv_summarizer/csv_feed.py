@@ -9,6 +9,7 @@ import itertools
 import re
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from csv_blank_lines import BlankLines
@@ -236,13 +237,21 @@ class Utf8Feed(io.RawIOBase):
         return len(data)
 
 
-def scan_offset(text: str, skip_lines: int) -> tuple[int, bool] | None:
-    """UTF-8 byte offset just past the first ``skip_lines`` physical lines of ``text``, and
-    whether they end in a bare \r (a \n may follow); None if the text has fewer."""
+@dataclass(frozen=True)
+class HeaderEnd:
+    """Where the lines before the data end in the output (see ``scan_offset``)."""
+
+    offset: int  # UTF-8 bytes
+    bare_cr: bool  # they end in a bare \r: a \n may follow
+
+
+def scan_offset(text: str, skip_lines: int) -> HeaderEnd | None:
+    """Where the first ``skip_lines`` physical lines of ``text`` end; None if the text has
+    fewer."""
     if skip_lines == 0:
-        return 0, False
+        return HeaderEnd(0, False)
     ends = re.finditer(r"\r\n|\r(?!\n)|\n", text)
-    m = next(itertools.islice(ends, skip_lines - 1, None), None)
-    if m is None:
+    line_end = next(itertools.islice(ends, skip_lines - 1, None), None)
+    if line_end is None:
         return None
-    return len(text[: m.end()].encode("utf-8")), m.group() == "\r"
+    return HeaderEnd(len(text[: line_end.end()].encode("utf-8")), line_end.group() == "\r")
