@@ -228,7 +228,7 @@ def read_settled_dates(values: pa.Array, shape: str, order: str) -> pa.Array | N
         halves = pc.split_pattern(values, rest[0], max_splits=1)
         date, time = pc.list_element(halves, 0), pc.list_element(halves, 1)
     parts = pc.split_pattern(date, sep)
-    first, second = (pc.cast(pc.list_element(parts, i), pa.int32()) for i in (0, 1))
+    first, second = (pc.cast(pc.list_element(parts, index), pa.int32()) for index in (0, 1))
     year_text = pc.list_element(parts, 2)
     year = pc.cast(year_text, pa.int32())
     if shape[2] == "2":

@@ -1,5 +1,5 @@
-"""Whole-batch pyarrow steps that the number and date readings (``csv_number_formats``,
-``csv_date_formats``) and their shared ``Batch`` (``csv_formats``) all take."""
+"""Whole-batch pyarrow steps shared by the number and date readings (``csv_number_formats``,
+``csv_date_formats``) and their ``Batch`` (``csv_formats``)."""
 
 from __future__ import annotations
 

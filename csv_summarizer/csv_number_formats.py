@@ -49,7 +49,7 @@ _NUMBER_PARTS = ("open", "sign1", "unit1", "sign2", "body", "sign3", "unit2", "s
 
 
 def _body_re(groups: str, mark: str) -> str:
-    grouped = "|".join(rf"[1-9][0-9]{{0,2}}(?:{re.escape(g)}[0-9]{{3}})+" for g in groups)
+    grouped = "|".join(rf"[1-9][0-9]{{0,2}}(?:{re.escape(group)}[0-9]{{3}})+" for group in groups)
     return rf"(?:0|[1-9][0-9]*|{grouped})(?:{re.escape(mark)}[0-9]+)?"
 
 
@@ -74,7 +74,7 @@ def is_formatted_number(value: str) -> bool:
 
 
 def _signs_ok(*parts: str | None) -> bool:
-    opened, sign1, unit1, sign2, _body, sign3, unit2, sign4, closed = (p or "" for p in parts)
+    opened, sign1, unit1, sign2, _body, sign3, unit2, sign4, closed = (part or "" for part in parts)
     signs = [sign for sign in (sign1, sign2, sign3, sign4) if sign]
     return (
         opened == ("(" if closed else "")
