@@ -164,16 +164,16 @@ def summarize(
     # Empty lines become marker lines before pyarrow sees them (a row of empty cells per
     # column each, otherwise); with one column a marker would be a row, and costs no more.
     blank = None
-    offset = scan_offset(text, dialect.skip_lines)
-    if len(dialect.names) > 1 and offset is not None:
+    header_end = scan_offset(text, dialect.skip_lines)
+    if len(dialect.names) > 1 and header_end is not None:
         blank = BlankLines(dialect.delimiter, dialect.quotechar)
-        if offset[1]:
+        if header_end.bare_cr:
             blank.cr = "keep"
     # Fields over the limit are cut out as they stream by: pyarrow would stop at one longer
     # than its block, and hold it whole.
     long_fields = (
         LongFields(dialect.delimiter, dialect.quotechar, limits.max_field_bytes)
-        if offset is not None
+        if header_end is not None
         else None
     )
     # Records longer than pyarrow's block, of fields within the limit, likewise: pyarrow
@@ -186,7 +186,7 @@ def summarize(
             len(dialect.names),
             long_fields.token if long_fields is not None else b"",
         )
-        if offset is not None
+        if header_end is not None
         else None
     )
     feed = Utf8Feed(
@@ -196,14 +196,14 @@ def summarize(
         limits.max_bytes,
         dialect.quotechar,
         blank_lines=blank,
-        scan_from=offset[0] if offset is not None else 0,
+        scan_from=header_end.offset if header_end is not None else 0,
         long_fields=long_fields,
         skipped_bytes=blank_prefix.nbytes,
         long_records=long_records,
     )
     run = _Run(dialect, limits, feed, time_left, lines_before=blank_prefix.lines)
     summary = run.execute()
-    if feed.truncated and limits.over_max_bytes == "reject":
+    if feed.source.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
         raise CsvRejectedError(
             "too_large", f"the CSV holds more than {limits.max_bytes} bytes{compressed}"
@@ -391,14 +391,14 @@ class _Run:
         self.last_record_line = 0
         self.callbacks = 0  # records pyarrow handed to ``_invalid``
         self.last_record_breaks = 0
-        blank = feed.blank_lines
+        blank = feed.scan.blank_lines
         self._marker = blank.marker.decode() if blank is not None else ""
-        long_fields = feed.long_fields
+        long_fields = feed.scan.long_fields
         self._long_token = long_fields.token.decode() if long_fields is not None else ""
         self.long_found = 0  # stand-ins for long fields found so far (see LongFields)
         # record number of a ragged record -> its long fields (field index, bytes)
         self.pending_long: dict[int, list[tuple[int, int]]] = {}
-        long_records = feed.long_records
+        long_records = feed.scan.long_records
         self._record_token = long_records.token.decode() if long_records is not None else ""
         self.pending_records: dict[int, int] = {}  # record number -> bytes of a long record
         self.records_too_large = 0
@@ -407,11 +407,11 @@ class _Run:
 
     # pyarrow calls this for every record whose field count differs from the header's.
     def _invalid(self, row: Any) -> str:
-        self.feed.progress()  # parsing goes on: the feed's readers keep waiting
+        self.feed.read_ahead.progress()  # parsing goes on: the feed's readers keep waiting
         self.callbacks += 1
         text = row.text or ""
         number = row.number if row.number is not None else self.records_done + 1
-        blank = self.feed.blank_lines
+        blank = self.feed.scan.blank_lines
         if blank is not None and text.startswith(self._marker):
             # A run of empty lines the feed replaced: one record, ``count`` lines.
             count = int(text[len(self._marker) :].strip())
@@ -446,7 +446,7 @@ class _Run:
         lim = self.limits
         block = block_bytes(lim)
         self.block = block
-        self.feed.ahead = 3 * block
+        self.feed.read_ahead.ahead = 3 * block
         reader = None
         upcoming: Future[pa.RecordBatch] | None = None
         summarizing = False
@@ -494,32 +494,32 @@ class _Run:
                 # summarized. Not once a record was handed back to Python (ragged rows,
                 # blank-line markers): each would wait for the GIL this thread holds.
                 upcoming = None if self.callbacks else _PARSE_AHEAD.submit(reader.read_next_batch)
-                self.feed.busy = True  # no reading ahead while this batch is summarized
+                self.feed.read_ahead.busy = True  # no reading ahead while this batch is summarized
                 self._batch(batch)
-                self.feed.busy = summarizing = False
+                self.feed.read_ahead.busy = summarizing = False
                 slowest_s = max(slowest_s, time.monotonic() - started)
         except (pa.ArrowException, *GZIP_ERRORS) as exc:
             if summarizing:
                 raise
-            if self.feed.source_error is not None and not isinstance(
-                self.feed.source_error, GZIP_ERRORS
+            if self.feed.source.error is not None and not isinstance(
+                self.feed.source.error, GZIP_ERRORS
             ):
-                raise self.feed.source_error from exc
+                raise self.feed.source.error from exc
             self._stopped(exc)
         finally:
-            self.feed.finish()
+            self.feed.read_ahead.finish()
             if upcoming is not None:
                 wait([upcoming])  # no thread may read from a closed reader
             if reader is not None:
                 reader.close()
         self._flush_invalid()
-        if self.feed.quotes % 2 and self.parse_error is None and self.last_record_breaks:
+        if self.feed.scan.quotes % 2 and self.parse_error is None and self.last_record_breaks:
             self.unterminated = {
                 "line": self.last_record_line,
                 "lines_swallowed": self.last_record_breaks,
             }
             self.truncated = True
-        if self.feed.truncated:
+        if self.feed.source.truncated:
             self.truncated = True
         return self._result()
 
@@ -536,7 +536,7 @@ class _Run:
             return
         if isinstance(exc, GZIP_ERRORS):
             self.parse_error = f"gzip stream is corrupt: {exc}"
-        elif self.feed.quotes % 2:
+        elif self.feed.scan.quotes % 2:
             self.unterminated = {"line": line, "lines_swallowed": -1}
             self.parse_error = "unterminated quote"
         else:
@@ -569,7 +569,7 @@ class _Run:
     def _batch(self, batch: pa.RecordBatch) -> None:
         n = batch.num_rows
         cols = batch.columns
-        self.feed.release(self.block)
+        self.feed.read_ahead.release(self.block)
         lines = self._place(n, cols, final=False)
         if n == 0:
             return
@@ -593,7 +593,7 @@ class _Run:
         end, invalid = self._take_invalid(n, final)
         self.records_done = end
         row_breaks = None
-        if cols and self.feed.quotes:
+        if cols and self.feed.scan.quotes:
             broken = [c for c in cols if _line_breaks_in(c)]
             if broken:
                 row_breaks = _row_breaks(broken[0])
@@ -601,8 +601,8 @@ class _Run:
                     row_breaks = pc.add(row_breaks, _row_breaks(c))
         self.batch_long = []
         # Stand-ins are looked for only while some that were passed on are not found yet.
-        long_fields = self.feed.long_fields
-        dropped = self.feed.long_records.long_fields_within if self.feed.long_records else 0
+        long_fields, long_records = self.feed.scan.long_fields, self.feed.scan.long_records
+        dropped = long_records.long_fields_within if long_records else 0
         if cols and long_fields is not None and long_fields.cuts - dropped > self.long_found:
             row_breaks = self._find_long(cols, row_breaks)
         lines = _BatchLines(base, self.extra, [(num, br) for num, _, br, _ in invalid], row_breaks)
@@ -743,10 +743,10 @@ class _Run:
                 "first": [shown for _, shown in self.oversized_first],
             },
             "undecodable_bytes": {
-                "count": self.feed.invalid_utf8,
-                "first_byte_offset": self.feed.first_invalid_offset,
+                "count": self.feed.converter.invalid_utf8,
+                "first_byte_offset": self.feed.converter.first_invalid_offset,
             },
-            "nul_bytes": self.feed.nul_bytes,
+            "nul_bytes": self.feed.scan.nul_bytes,
             "header_only": self._rows() == 0 and d.header,
             "parse_error": self.parse_error,
         }
@@ -779,7 +779,7 @@ class _Run:
             },
             "rows": self._rows(),
             "column_count": self.ncols,
-            "bytes": self.feed.input_bytes,
+            "bytes": self.feed.source.input_bytes,
             "compressed_bytes": None,
             "truncated": self.truncated,
             "null_tokens": list(lim.null_tokens),
