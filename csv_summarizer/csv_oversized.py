@@ -184,13 +184,14 @@ class OversizedFields:
         if len(self.records_too_large_first) < self.max_examples:
             self.records_too_large_first.append({"line": line, "bytes": nbytes})
 
-    def record(self, line: int, j: int, nbytes: int) -> None:
-        """A field over the limit, the ``j``-th of its record (from 0), as it was read."""
+    def record(self, line: int, field: int, nbytes: int) -> None:
+        """A field over the limit, the ``field``-th of its record (from 0), as it was read."""
         self.count += 1
         first = self.first
-        if len(first) == self.max_examples and (line, j) >= first[-1][0]:
+        if len(first) == self.max_examples and (line, field) >= first[-1][0]:
             return
         # Ragged records are placed before the rows of their batch: keep the lowest lines.
-        name = self.names[j] if j < len(self.names) else f"column_{j + 1}"
-        bisect.insort(first, ((line, j), {"line": line, "column": name, "bytes": nbytes}))
+        name = self.names[field] if field < len(self.names) else f"column_{field + 1}"
+        shown = {"line": line, "column": name, "bytes": nbytes}
+        bisect.insort(first, ((line, field), shown))
         del first[self.max_examples :]

@@ -40,7 +40,7 @@ def summary_of(
         "blank_lines": {"count": invalid.blank_lines, "first_lines": invalid.blank_first},
         "duplicate_headers": dialect.duplicate_headers,
         "blank_headers": dialect.blank_headers,
-        "empty_columns": [c["name"] for c in columns if c["type"] == "null"],
+        "empty_columns": [column["name"] for column in columns if column["type"] == "null"],
         "unterminated_quote": ending.unterminated,
         "field_too_large": {
             "count": oversized.count,
@@ -65,7 +65,9 @@ def summary_of(
             "limit_bytes": record_limit(limits),
             "first": oversized.records_too_large_first,
         }
-    issues["columns_with_misfits"] = [c["name"] for c in columns if c["misfits"]["count"]]
+    issues["columns_with_misfits"] = [
+        column["name"] for column in columns if column["misfits"]["count"]
+    ]
     return {
         "schema_version": SCHEMA_VERSION,
         "status": "ok",

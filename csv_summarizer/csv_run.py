@@ -37,6 +37,8 @@ _PARSE_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-next-ba
 
 
 class Run:
+    """One summary's read: the reader over the feed, the columns, and what went wrong."""
+
     def __init__(
         self,
         dialect: Dialect,
@@ -219,10 +221,10 @@ class Run:
         if drop is not None:
             keep = pc.invert(drop)
             positions = pc.indices_nonzero(keep)
-            cols = [pc.filter(c, keep) for c in cols]
+            cols = [pc.filter(col, keep) for col in cols]
 
-            def remap(ix: list[int]) -> list[int]:
-                return lines.lines([positions[i].as_py() for i in ix])
+            def remap(rows: list[int]) -> list[int]:
+                return lines.lines([positions[i].as_py() for i in rows])
 
             locate: Callable[[list[int]], list[int]] = remap
         else:
@@ -237,11 +239,11 @@ class Run:
         end = self.invalid.records_done
         breaks = None
         if cols and self.feed.quotes:
-            broken = [c for c in cols if line_breaks_in(c)]
+            broken = [col for col in cols if line_breaks_in(col)]
             if broken:
                 breaks = row_breaks(broken[0])
-                for c in broken[1:]:
-                    breaks = pc.add(breaks, row_breaks(c))
+                for col in broken[1:]:
+                    breaks = pc.add(breaks, row_breaks(col))
         self.oversized.batch_long = []
         # Stand-ins are looked for only while some that were passed on are not found yet.
         if cols and self.oversized.some_unfound():
