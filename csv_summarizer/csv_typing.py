@@ -24,7 +24,7 @@ Locate = Callable[[list[int]], list[int]]
 
 
 class Unique(NamedTuple):
-    """A batch's distinct values, and how often each occurs."""
+    """Distinct values, and how often each occurs (in a batch, or merged over batches)."""
 
     values: pa.Array
     counts: pa.Array
