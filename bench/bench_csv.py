@@ -2,6 +2,7 @@
 
     python bench/bench_csv.py            # 1M rows x 10 columns (~100 MB), x3 for RSS flatness
     python bench/bench_csv.py --quick    # 100k rows, to check the harness
+    python bench/bench_csv.py --shapes   # MB/s at 10, 100, 1,000 and 10,000 columns
 
 Each engine runs in its own subprocess (fresh interpreter) so peak RSS (ru_maxrss) and CPU
 seconds belong to that engine alone; the core's runs with the CSV function's environment
@@ -274,11 +275,49 @@ def wide(repeat: int) -> None:
         )
 
 
+SHAPE_COLUMNS = (10, 100, 1_000, 10_000)
+SHAPE_BYTES = 40_000_000  # each shape's file, so that only the column count differs
+CSV_TIMEOUT_S = 300  # the CSV function's Timeout in template.yaml
+
+
+def shapes(repeat: int) -> None:
+    """The speed a user can plan with: one file of ~40 MB per column count, core and DuckDB
+    alternating on one core. MB per CPU second is the core's rate on one vCPU; ``fits in
+    the timeout`` is what that rate reads in the function's 300 s, before ``too_slow``'s
+    15 s margin."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(
+        "| columns | rows | MB | core MB/s | core s per GB | fits in 300 s | "
+        "DuckDB MB/s | core / DuckDB | peak RSS MB: core / DuckDB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for cols in SHAPE_COLUMNS:
+        rows = max(1, round(SHAPE_BYTES / (cols * 7.4)))
+        path = OUT / f"shape_{cols}x{rows}.csv"
+        if not path.exists():
+            generate_wide(path, cols, rows)
+        mb = path.stat().st_size / 1e6
+        runs: dict[str, list[dict[str, float]]] = {"core": [], "duckdb": []}
+        for _ in range(repeat):
+            for engine in runs:
+                runs[engine].append(measure(engine, path, 1, one_core=True))
+        cpu = {e: statistics.median(r["cpu"] for r in runs[e]) for e in runs}
+        rss = {e: max(r["rss_mb"] for r in runs[e]) for e in runs}
+        rate = mb / cpu["core"]
+        print(
+            f"| {cols:,} | {rows:,} | {mb:.1f} | {rate:.1f} | {1000 / rate:.0f} | "
+            f"{rate * (CSV_TIMEOUT_S - 15) / 1000:.2f} GB | {mb / cpu['duckdb']:.1f} | "
+            f"{cpu['core'] / cpu['duckdb']:.2f}x | {rss['core']:.0f} / {rss['duckdb']:.0f} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
     ap.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
     ap.add_argument("--wide", action="store_true", help="1,000 x 20,000 and 10,000 x 200 only")
+    ap.add_argument("--shapes", action="store_true", help="MB/s at 10 to 10,000 columns")
     ap.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -286,6 +325,9 @@ def main() -> None:
         return
     if args.wide:
         wide(args.repeat)
+        return
+    if args.shapes:
+        shapes(args.repeat)
         return
     rows = 100_000 if args.quick else 1_000_000
     OUT.mkdir(parents=True, exist_ok=True)

@@ -77,7 +77,7 @@ def handle_csv(ref: S3ObjectRef, clock: Clock) -> RecordOutcome:
         raise  # an error report (pipeline_runtime.endings)
 
     # A newer upload may have finished while we read: never let its summary be replaced.
-    summary["source"] = ref.identity()
+    summary["source"] = ref.as_source()
     write_marker(ref, store, ref.bucket, markers, summary)
     metrics.add_metric(name="RowsSummarized", unit=MetricUnit.Count, value=summary.get("rows", 0))
     return RecordOutcome(Status.RESULTS, [markers.result])
@@ -98,6 +98,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         handle_csv,
         write_error_report,
         ignore=ignore_csv,
-        identify=store.identify,
+        fill_from_head=store.fill_from_head,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )

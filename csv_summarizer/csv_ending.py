@@ -26,7 +26,7 @@ class Ending:
             return
         if isinstance(exc, GZIP_ERRORS):
             self.parse_error = f"gzip stream is corrupt: {exc}"
-        elif feed.quotes % 2:
+        elif feed.scan.quotes % 2:
             self.unterminated = {"line": line, "lines_swallowed": -1}
             self.parse_error = "unterminated quote"
         else:
@@ -36,8 +36,8 @@ class Ending:
         """After the read, stopped or not: a quote left open swallowed the last record's
         line breaks (``last_breaks``, from ``last_line``) unless the reader said so already;
         the feed may have stopped at a limit."""
-        if feed.quotes % 2 and self.parse_error is None and last_breaks:
+        if feed.scan.quotes % 2 and self.parse_error is None and last_breaks:
             self.unterminated = {"line": last_line, "lines_swallowed": last_breaks}
             self.truncated = True
-        if feed.truncated:
+        if feed.source.truncated:
             self.truncated = True

@@ -35,7 +35,7 @@ class InvalidRows:
         self.quotechar = quotechar
         self.max_examples = max_examples
         self.oversized = oversized
-        blank = feed.blank_lines
+        blank = feed.scan.blank_lines
         self._marker = blank.marker.decode() if blank is not None else ""
         self.records_done = records_done  # records numbered so far, valid or not
         self.pending: deque[InvalidRecord] = deque()
@@ -47,11 +47,11 @@ class InvalidRows:
 
     # pyarrow calls this for every record whose field count differs from the header's.
     def on_invalid(self, row: Any) -> str:
-        self.feed.progress()  # parsing goes on: the feed's readers keep waiting
+        self.feed.read_ahead.progress()  # parsing goes on: the feed's readers keep waiting
         self.callbacks += 1
         text = row.text or ""
         number = row.number if row.number is not None else self.records_done + 1
-        if self.feed.blank_lines is not None and text.startswith(self._marker):
+        if self.feed.scan.blank_lines is not None and text.startswith(self._marker):
             # A run of empty lines the feed replaced: one record, ``count`` lines.
             count = int(text[len(self._marker) :].strip())
             self.pending.append(InvalidRecord(number, 0, count - 1, count))

@@ -30,21 +30,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from csv_classify import TS, cast_or_none
-from csv_formats import (
-    ANY_KIND_RE,
-    COMMA,
-    DMY,
-    MDY,
-    PERCENT,
-    POINT,
-    YMD,
-    Batch,
-    Reading,
-    date_pattern,
-    has_formatted,
-    read_settled_dates,
-    read_settled_numbers,
-)
+from csv_date_formats import DMY, MDY, YMD, date_pattern, read_settled_dates
+from csv_formats import ANY_KIND_RE, Batch, Reading, has_formatted
+from csv_number_formats import COMMA, PERCENT, POINT, read_settled_numbers
 from csv_typing import Locate, Typing, Unique
 
 # Plain values whose reading depends on the decimal mark: a point that may group thousands
@@ -132,10 +120,10 @@ class Readings:
             self._twin("decimal_mark", POINT, COMMA)
         if self.date_order is None and ev.ambiguous_dates:
             self._twin("date_order", MDY, DMY)
-        seps, shapes, negatives = batch.shapes()
-        self.separators.update(seps)
-        self.date_shapes.update(shapes)
-        self.negatives.update(negatives)
+        shapes = batch.shapes()
+        self.separators.update(shapes.separators)
+        self.date_shapes.update(shapes.date_shapes)
+        self.negatives.update(shapes.negatives)
         at = None if uniq is None else pc.index_in(v, value_set=uniq[0])
         for reading, typing in self.typings.items():
             read = batch.read(self._effective(reading))

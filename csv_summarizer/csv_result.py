@@ -48,10 +48,10 @@ def summary_of(
             "first": [shown for _, shown in oversized.first],
         },
         "undecodable_bytes": {
-            "count": feed.invalid_utf8,
-            "first_byte_offset": feed.first_invalid_offset,
+            "count": feed.converter.invalid_utf8,
+            "first_byte_offset": feed.converter.first_invalid_offset,
         },
-        "nul_bytes": feed.nul_bytes,
+        "nul_bytes": feed.scan.nul_bytes,
         "header_only": all_rows == 0 and dialect.header,
         "parse_error": ending.parse_error,
     }
@@ -83,7 +83,7 @@ def summary_of(
         },
         "rows": all_rows,
         "column_count": ncols,
-        "bytes": feed.input_bytes,
+        "bytes": feed.source.input_bytes,
         "compressed_bytes": None,
         "truncated": ending.truncated or oversized.cut_any,
         "null_tokens": list(limits.null_tokens),

@@ -90,8 +90,8 @@ class Run:
             dialect.names,
             limits.max_field_bytes,
             limits.max_examples,
-            feed.long_fields,
-            feed.long_records,
+            feed.scan.long_fields,
+            feed.scan.long_records,
         )
         self.invalid = InvalidRows(
             feed,
@@ -114,7 +114,7 @@ class Run:
 
     def execute(self) -> dict[str, Any]:
         internal = [f"c{i}" for i in range(len(self.states))]
-        self.feed.ahead = 3 * self.block
+        self.feed.read_ahead.ahead = 3 * self.block
         reader = None
         upcoming: Future[pa.RecordBatch] | None = None
         summarizing = False
@@ -164,20 +164,20 @@ class Run:
                 upcoming = (
                     None if self.invalid.callbacks else _PARSE_AHEAD.submit(reader.read_next_batch)
                 )
-                self.feed.busy = True  # no reading ahead while this batch is summarized
+                self.feed.read_ahead.busy = True  # no reading ahead while this batch is summarized
                 self._batch(batch)
-                self.feed.busy = summarizing = False
+                self.feed.read_ahead.busy = summarizing = False
                 slowest_s = max(slowest_s, time.monotonic() - started)
         except (pa.ArrowException, *GZIP_ERRORS) as exc:
             if summarizing:
                 raise
-            if self.feed.source_error is not None and not isinstance(
-                self.feed.source_error, GZIP_ERRORS
+            if self.feed.source.error is not None and not isinstance(
+                self.feed.source.error, GZIP_ERRORS
             ):
-                raise self.feed.source_error from exc
+                raise self.feed.source.error from exc
             self._stopped(exc)
         finally:
-            self.feed.finish()
+            self.feed.read_ahead.finish()
             if upcoming is not None:
                 wait([upcoming])  # no thread may read from a closed reader
             if reader is not None:
@@ -210,7 +210,7 @@ class Run:
     def _batch(self, batch: pa.RecordBatch) -> None:
         nrows = batch.num_rows
         cols = batch.columns
-        self.feed.release(self.block)
+        self.feed.read_ahead.release(self.block)
         lines = self._place(nrows, cols, final=False)
         if nrows == 0:
             return
@@ -238,7 +238,7 @@ class Run:
         invalid = self.invalid.take(nrows, final)
         end = self.invalid.records_done
         breaks = None
-        if cols and self.feed.quotes:
+        if cols and self.feed.scan.quotes:
             broken = [col for col in cols if line_breaks_in(col)]
             if broken:
                 breaks = row_breaks(broken[0])

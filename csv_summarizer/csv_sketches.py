@@ -1,9 +1,11 @@
 """Bounded-memory sketches used once exact tracking would outgrow its budget.
 
-All three are mergeable batch by batch and vectorized with pyarrow.compute:
+One hash and three sketches, all vectorized with pyarrow.compute; the sketches are
+mergeable batch by batch:
 
-- ``value_hashes``: a deterministic 64-bit hash per value (no per-process salt, so a
-  summary of the same file is the same summary on every run).
+- ``hash_keys`` (over ``text_keys`` for text): a deterministic 64-bit hash per value, no
+  per-process salt, so a summary of the same file is the same summary on every run
+  (``csv_classify.value_hashes`` picks the key by type); the first two sketches use it;
 - ``HyperLogLog``: distinct count, relative standard error 1.04/sqrt(2**p).
 - ``HeavyHitters``: Misra-Gries counters over value hashes; every reported count is a lower
   bound and the true count exceeds it by at most ``error``.

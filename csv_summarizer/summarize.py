@@ -116,16 +116,16 @@ def summarize(
     # Empty lines become marker lines before pyarrow sees them (a row of empty cells per
     # column each, otherwise); with one column a marker would be a row, and costs no more.
     blank = None
-    offset = scan_offset(text, dialect.skip_lines)
-    if len(dialect.names) > 1 and offset is not None:
+    header_end = scan_offset(text, dialect.skip_lines)
+    if len(dialect.names) > 1 and header_end is not None:
         blank = BlankLines(dialect.delimiter, dialect.quotechar)
-        if offset[1]:
+        if header_end.bare_cr:
             blank.cr = "keep"
     # Fields over the limit are cut out as they stream by: pyarrow would stop at one longer
     # than its block, and hold it whole.
     long_fields = (
         LongFields(dialect.delimiter, dialect.quotechar, limits.max_field_bytes)
-        if offset is not None
+        if header_end is not None
         else None
     )
     # Records longer than pyarrow's block, of fields within the limit, likewise: pyarrow
@@ -138,7 +138,7 @@ def summarize(
             len(dialect.names),
             long_fields.token if long_fields is not None else b"",
         )
-        if offset is not None
+        if header_end is not None
         else None
     )
     feed = Utf8Feed(
@@ -148,14 +148,14 @@ def summarize(
         limits.max_bytes,
         dialect.quotechar,
         blank_lines=blank,
-        scan_from=offset[0] if offset is not None else 0,
+        scan_from=header_end.offset if header_end is not None else 0,
         long_fields=long_fields,
         skipped_bytes=blank_prefix.nbytes,
         long_records=long_records,
     )
     run = Run(dialect, limits, feed, time_left, lines_before=blank_prefix.lines)
     summary = run.execute()
-    if feed.truncated and limits.over_max_bytes == "reject":
+    if feed.source.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
         raise CsvRejectedError(
             "too_large", f"the CSV holds more than {limits.max_bytes} bytes{compressed}"

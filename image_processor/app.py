@@ -134,7 +134,7 @@ def _manifest(ref: S3ObjectRef, result: Any, written: list[dict[str, Any]]) -> d
     # Written last: its presence means every variant it lists exists, at the listed version.
     return {
         "schema_version": MANIFEST_SCHEMA_VERSION,
-        "source": ref.identity(),
+        "source": ref.as_source(),
         "image": {
             "format": result.source_format,
             "width": result.source_width,
@@ -163,6 +163,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         handle_image,
         write_error_report,
         ignore=ignore_image,
-        identify=store.identify,
+        fill_from_head=store.fill_from_head,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )

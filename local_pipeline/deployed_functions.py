@@ -1,4 +1,4 @@
-"""The template's functions on a deployment: a warm sandbox each, fed by its event queue."""
+"""The template's functions in the emulator: a warm sandbox each, fed by its event queue."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from local_pipeline.dispatch import (
     env_overrides,
     sandbox_config,
 )
-from local_pipeline.emulator import Deployment, Emulator, admitted
+from local_pipeline.emulator import EmulatedResources, Emulator, admitted
 from stack_model.template import Stack
 
 
 def dispatcher(
     stack: Stack,
-    deployment: Deployment,
+    resources: EmulatedResources,
     emulator: Emulator,
     env_vars: dict[str, Any],
     on_settled: Callable[[Settlement], None],
@@ -33,11 +33,11 @@ def dispatcher(
         config = sandbox_config(
             stack, spec, emulator.endpoint_url, env_overrides(env_vars, spec.logical_id), log_file
         )
-        failure_queue = deployment.failure_queues.get(spec.logical_id)
+        failure_queue = resources.failure_queues.get(spec.logical_id)
         invokers[spec.logical_id] = AsyncInvoker(
             stack, FunctionSandbox(spec, config), sqs, failure_queue
         )
     s3 = emulator.client("s3")
     return Dispatcher(
-        invokers, deployment.event_queues, sqs, on_settled, lambda event: admitted(event, s3)
+        invokers, resources.event_queues, sqs, on_settled, lambda event: admitted(event, s3)
     )

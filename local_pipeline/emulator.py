@@ -110,7 +110,7 @@ class Emulator:
 
 
 @dataclass(frozen=True)
-class Deployment:
+class EmulatedResources:
     """The local stack's physical resources."""
 
     buckets: dict[str, BucketSpec]  # by logical id
@@ -246,7 +246,7 @@ def provision(
     sqs: Any,
     notifications: bool = True,
     watched_bucket: str | None = None,
-) -> Deployment:
+) -> EmulatedResources:
     """Create the buckets, the queues and (unless told not to) the S3 notifications; with
     ``watched_bucket`` (a logical id), also a queue that hears every upload to it."""
     buckets = {bucket.logical_id: bucket for bucket in stack.buckets()}
@@ -298,7 +298,7 @@ def provision(
                     Bucket=bucket.name,
                     NotificationConfiguration={"QueueConfigurations": configs},
                 )
-    return Deployment(buckets, event_queues, failure_queues, upload_queue)
+    return EmulatedResources(buckets, event_queues, failure_queues, upload_queue)
 
 
 def _create_bucket(s3: Any, bucket: BucketSpec, region: str) -> None:

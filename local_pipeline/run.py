@@ -17,7 +17,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local_pipeline import UsageError, exit_status, reports_uninterrupted, run_folder, stop_reason
 from local_pipeline.deployed_functions import dispatcher
 from local_pipeline.dispatch import INIT_TIMEOUT_S
-from local_pipeline.emulator import Deployment, Emulator, EmulatorError, other_consumer, provision
+from local_pipeline.emulator import (
+    EmulatedResources,
+    Emulator,
+    EmulatorError,
+    other_consumer,
+    provision,
+)
 from local_pipeline.live_results import LiveResults, LiveRun
 from local_pipeline.report import FAILED, UNFINISHED, Progress, bucket_folder, format_table
 from local_pipeline.routing import Upload, plan_uploads
@@ -68,8 +74,8 @@ def _check_run_arguments(args: argparse.Namespace) -> None:
         run_folder.check_writable(args.report.parent, "--report")
 
 
-def _refuse_if_consumed(sqs: Any, deployment: Deployment, endpoint: str) -> None:
-    for function, queue_url in deployment.event_queues.items():
+def _refuse_if_consumed(sqs: Any, resources: EmulatedResources, endpoint: str) -> None:
+    for function, queue_url in resources.event_queues.items():
         if other_consumer(sqs, queue_url):
             raise UsageError(
                 f"another process (a `serve`?) already consumes the events of {function} at "
@@ -110,23 +116,23 @@ def run_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, Any]
     try:
         with Emulator(args.endpoint_url, stack.region) as emulator:
             s3, sqs = emulator.client("s3"), emulator.client("sqs")
-            deployment = provision(stack, s3, sqs)
+            resources = provision(stack, s3, sqs)
             if args.endpoint_url:
-                _refuse_if_consumed(sqs, deployment, emulator.endpoint_url)
+                _refuse_if_consumed(sqs, resources, emulator.endpoint_url)
             # The run has got going: --out becomes this run's, as a whole.
-            folders = [bucket_folder(b) for b in deployment.buckets.values()]
+            folders = [bucket_folder(b) for b in resources.buckets.values()]
             run_folder.start(args.out, folders, [args.report] if args.report else [])
             logs_dir = args.out / run_folder.LOGS
             logs_dir.mkdir()
             for spec in stack.functions():
                 (logs_dir / f"{spec.logical_id}.log").write_text("")
-            results = LiveResults(s3, list(deployment.buckets.values()), args.out)
+            results = LiveResults(s3, list(resources.buckets.values()), args.out)
             live = LiveRun(args.out, args.report, uploads, bucket.name, progress, results)
             print(
                 f"S3 emulator at {emulator.endpoint_url}; "
                 f"{len(progress.expected)} events expected from s3://{bucket.name}/"
             )
-            with dispatcher(stack, deployment, emulator, env_vars, live.settle, logs_dir):
+            with dispatcher(stack, resources, emulator, env_vars, live.settle, logs_dir):
                 for index, upload in enumerate(uploads):
                     if not upload.not_uploaded:
                         uploads[index] = _upload(s3, bucket.name, upload, progress)

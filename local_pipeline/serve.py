@@ -11,7 +11,7 @@ from typing import Any
 from local_pipeline import run_folder
 from local_pipeline.arguments import shown
 from local_pipeline.deployed_functions import dispatcher
-from local_pipeline.emulator import Deployment, Emulator, provision
+from local_pipeline.emulator import EmulatedResources, Emulator, provision
 from local_pipeline.live_results import LivePage
 from local_pipeline.report import bucket_folder
 from local_pipeline.routing import sample_for
@@ -35,16 +35,16 @@ def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, An
         s3 = emulator.client("s3")
         sqs = emulator.client("sqs")
         listened = upload_bucket(stack)
-        deployment = provision(stack, s3, sqs, watched_bucket=listened.logical_id)
-        folders = [bucket_folder(b) for b in deployment.buckets.values()]
+        resources = provision(stack, s3, sqs, watched_bucket=listened.logical_id)
+        folders = [bucket_folder(b) for b in resources.buckets.values()]
         run_folder.start(args.out, folders)  # the server runs: --out becomes this one's
-        page = LivePage(s3, list(deployment.buckets.values()), args.out)
-        assert deployment.upload_queue is not None  # asked for with watched_bucket
+        page = LivePage(s3, list(resources.buckets.values()), args.out)
+        assert resources.upload_queue is not None  # asked for with watched_bucket
         watch = UploadWatch(
-            stack, listened, deployment.upload_queue, s3, sqs, lambda line: print(line, flush=True)
+            stack, listened, resources.upload_queue, s3, sqs, lambda line: print(line, flush=True)
         )
-        with dispatcher(stack, deployment, emulator, env_vars, page.settle, None), watch:
-            _print_banner(stack, deployment, emulator.endpoint_url)
+        with dispatcher(stack, resources, emulator, env_vars, page.settle, None), watch:
+            _print_banner(stack, resources, emulator.endpoint_url)
             print(f"Results page (updated as events settle): {page.path}\n", flush=True)
             # Explicit handlers: a shell may start us with SIGINT ignored, and TERM should
             # stop as cleanly as Ctrl-C.
@@ -57,15 +57,15 @@ def serve_command(args: argparse.Namespace, stack: Stack, env_vars: dict[str, An
     return 0
 
 
-def _print_banner(stack: Stack, deployment: Deployment, endpoint: str) -> None:
+def _print_banner(stack: Stack, resources: EmulatedResources, endpoint: str) -> None:
     upload = upload_bucket(stack)
     print(f"Local pipeline at {endpoint} (Ctrl-C to stop)")
-    for bucket in deployment.buckets.values():
+    for bucket in resources.buckets.values():
         print(f"  {bucket.logical_id:<16} s3://{bucket.name}")
     for spec in stack.functions():
         filters = ", ".join(f"{e.prefix}*{e.suffix}" for e in spec.events)
         print(f"  {spec.logical_id:<24} fires on {filters}")
-    for logical_id, url in deployment.failure_queues.items():
+    for logical_id, url in resources.failure_queues.items():
         print(f"  on-failure queue of {logical_id}: {url}")
     image, csv = sample_for("images/photo.jpg"), sample_for("csv/table.csv")
     image_path = shown(image) if image else Path("photo.jpg")

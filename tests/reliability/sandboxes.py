@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from local_pipeline.dispatch import AsyncInvoker, FunctionSandbox, Settlement, sandbox_config
-from local_pipeline.emulator import Deployment
+from local_pipeline.emulator import EmulatedResources
 from stack_model.template import Stack
 from tests.events import s3_event, s3_object, s3_record
 
@@ -70,7 +70,7 @@ def record_status(settlement: Settlement) -> str:
 @contextmanager
 def warm_invokers(
     stack: Stack,
-    deployment: Deployment,
+    resources: EmulatedResources,
     sqs: Any,
     endpoint_url: str,
     logs_dir: Path,
@@ -88,7 +88,7 @@ def warm_invokers(
             config = sandbox_config(stack, spec, endpoint_url, env or {}, log)
             sandbox = FunctionSandbox(spec, config)
             sandbox.start()
-            failure_queue = deployment.failure_queues.get(spec.logical_id)
+            failure_queue = resources.failure_queues.get(spec.logical_id)
             invokers.setdefault(spec.logical_id, []).append(
                 AsyncInvoker(stack, sandbox, sqs, failure_queue)
             )

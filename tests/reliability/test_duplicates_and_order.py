@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from local_pipeline.emulator import Deployment, provision
+from local_pipeline.emulator import EmulatedResources, provision
 from stack_model.template import Stack, load_stack
 from tests.emulator import client
 from tests.reliability.fault_proxy import FaultProxy
@@ -46,7 +46,7 @@ TIME_FIELDS = ("processed_at", "rejected_at")
 VARIANT_FIELDS = ("encode_ms", "version_id")
 
 
-def _provision(endpoint: str) -> tuple[Stack, Deployment, Any, Any]:
+def _provision(endpoint: str) -> tuple[Stack, EmulatedResources, Any, Any]:
     stack = load_stack()
     s3, sqs = client("s3", endpoint), client("sqs", endpoint)
     return stack, provision(stack, s3, sqs, notifications=False), s3, sqs
@@ -130,14 +130,14 @@ def _differences(
 def test_every_event_twice_shuffled_gives_the_clean_run_outputs(
     tmp_path: Path, moto_endpoint: str
 ) -> None:
-    stack, deployment, s3, sqs = _provision(moto_endpoint)
+    stack, resources, s3, sqs = _provision(moto_endpoint)
     upload_bucket = _output_places(stack)[1][0]
     inputs = write_inputs(
         tmp_path / "inputs", images=scaled(10, 60), csvs=scaled(5, 30), bad_images=3, bad_csvs=2
     )
     events = [(i.function, upload(s3, upload_bucket, i.key, i.body)) for i in inputs]
 
-    with warm_invokers(stack, deployment, sqs, moto_endpoint, tmp_path, concurrency=2) as pool:
+    with warm_invokers(stack, resources, sqs, moto_endpoint, tmp_path, concurrency=2) as pool:
         clean_settled = deliver({fn: invokers[:1] for fn, invokers in pool.items()}, events)
         clean = _snapshot(s3, stack)
         _wipe_outputs(s3, stack)
@@ -200,7 +200,7 @@ def _image(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
 def test_newest_upload_wins_when_its_event_comes_first(
     tmp_path: Path, moto_endpoint: str, aws_shape: bool
 ) -> None:
-    stack, deployment, s3, sqs = _provision(moto_endpoint)
+    stack, resources, s3, sqs = _provision(moto_endpoint)
     upload_bucket = _output_places(stack)[1][0]
     processed = _output_places(stack)[0][0]
     image_key, csv_key = "images/race/logo.png", "csv/race/table.csv"
@@ -218,7 +218,7 @@ def test_newest_upload_wins_when_its_event_comes_first(
     ]
     new_etags = {fn: etag(event) for fn, event in new_events}
 
-    with warm_invokers(stack, deployment, sqs, moto_endpoint, tmp_path) as pool:
+    with warm_invokers(stack, resources, sqs, moto_endpoint, tmp_path) as pool:
         settled = deliver(pool, new_events + old_events)
 
     statuses = {
@@ -270,12 +270,12 @@ def test_newest_upload_wins_when_both_events_run_at_once(
     replaced the newer ones after the newer manifest was written, and now and then its
     manifest replaced the newer manifest between the last check and the PUT.
     """
-    stack, deployment, s3, sqs = _provision(moto_endpoint)
+    stack, resources, s3, sqs = _provision(moto_endpoint)
     upload_bucket, processed = _output_places(stack)[1][0], _output_places(stack)[0][0]
     summaries = stack.function(CSV_FUNCTION).environment["SUMMARY_PREFIX"]
     rng = random.Random(4)
     problems = []
-    with warm_invokers(stack, deployment, sqs, moto_endpoint, tmp_path, concurrency=2) as pool:
+    with warm_invokers(stack, resources, sqs, moto_endpoint, tmp_path, concurrency=2) as pool:
         for n in range(4):
             image_key, csv_key = f"images/race/{n}.png", f"csv/race/{n}.csv"
             old = [
@@ -310,7 +310,7 @@ def test_lost_response_to_the_last_write_still_counts_as_results(
 ) -> None:
     """The manifest (summary) PUT lands but its response is lost; the retry meets our own
     object: a conditional write then fails, and must not turn into a skip or a failure."""
-    stack, deployment, s3, sqs = _provision(moto_endpoint)
+    stack, resources, s3, sqs = _provision(moto_endpoint)
     upload_bucket = _output_places(stack)[1][0]
     lost: set[str] = set()
 
@@ -330,17 +330,17 @@ def test_lost_response_to_the_last_write_still_counts_as_results(
     ]
     with FaultProxy(moto_endpoint, rate=0.0, forced=lose_first_response) as proxy:
         env = {"AWS_ENDPOINT_URL_S3": proxy.url}
-        with warm_invokers(stack, deployment, sqs, moto_endpoint, tmp_path, env=env) as pool:
+        with warm_invokers(stack, resources, sqs, moto_endpoint, tmp_path, env=env) as pool:
             settled = deliver(pool, events)
     assert proxy.injected == {"forced_reset_after": 2}
     assert [(s.attempts, record_status(s)) for _, s in settled] == [(1, "results")] * 2
 
 
 def test_newer_invalid_upload_leaves_no_older_manifest(tmp_path: Path, moto_endpoint: str) -> None:
-    stack, deployment, s3, sqs = _provision(moto_endpoint)
+    stack, resources, s3, sqs = _provision(moto_endpoint)
     upload_bucket, processed = _output_places(stack)[1][0], _output_places(stack)[0][0]
     key = "images/swap/logo.png"
-    with warm_invokers(stack, deployment, sqs, moto_endpoint, tmp_path) as pool:
+    with warm_invokers(stack, resources, sqs, moto_endpoint, tmp_path) as pool:
         # Each event is handled before the next upload (an older event would otherwise be
         # skipped as stale: the key already holds the newer object).
         valid = upload(s3, upload_bucket, key, _image((40, 30), (1, 2, 3)))

@@ -56,7 +56,7 @@ def test_sample_event_parses(name):
     for ref in refs:
         assert ref.bucket == BUCKET
         if ref.task_id:  # a Batch Operations task names a key and maybe a version only
-            assert ref.needs_identity and ref.size is None
+            assert ref.needs_head and ref.size is None
             continue
         assert ref.size and ref.size > 0
         assert ref.etag and '"' not in ref.etag
@@ -153,7 +153,7 @@ def test_batch_operation_tasks_name_a_key_and_a_version_only(schema, where):
         request_id="inv",
         task_id="dGFza2lk",
     )
-    assert first.needs_identity and first.correlation_id == "dGFza2lk"
+    assert first.needs_head and first.correlation_id == "dGFza2lk"
     assert (second.task_id, second.version_id) == ("t2", None)
     assert batch_invocation(event) == BatchInvocation(schema, "inv", (first, second))
 

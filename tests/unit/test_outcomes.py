@@ -26,7 +26,7 @@ def _run(event: dict, handle, write_report) -> dict:
         handle,
         write_report,
         ignore=lambda ref: None,
-        identify=pytest.fail,
+        fill_from_head=pytest.fail,
         time_left=lambda: 60.0,
     )
 
@@ -129,7 +129,7 @@ def _batch(*keys: str) -> dict:
 def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
     identified: list[str] = []
 
-    def identify(ref):
+    def fill_from_head(ref):
         identified.append(ref.key)
         if ref.key == "gone":
             raise ObjectMissingError("s3://b/gone does not exist")
@@ -148,7 +148,7 @@ def test_a_batch_invocation_returns_one_result_per_task_and_never_raises():
         handle,
         lambda ref, rejection: f"err/{ref.key}.json",
         ignore=lambda ref: "not ours" if ref.key == "other" else None,
-        identify=identify,
+        fill_from_head=fill_from_head,
         time_left=lambda: 60.0,
     )
     assert result == {
@@ -195,7 +195,7 @@ def test_records_after_the_first_start_only_with_half_the_invocation_left():
         handle,
         pytest.fail,
         ignore=lambda ref: None,
-        identify=lambda ref: replace(ref, etag="e", size=1),
+        fill_from_head=lambda ref: replace(ref, etag="e", size=1),
         time_left=lambda: left[0],
     )
     assert ran == [("a", False), ("b", True)]  # c would start with 40 s of 100 left
@@ -215,6 +215,6 @@ def test_records_after_the_first_start_only_with_half_the_invocation_left():
             handle,
             pytest.fail,
             ignore=lambda ref: None,
-            identify=pytest.fail,
+            fill_from_head=pytest.fail,
             time_left=lambda: left[0],
         )

@@ -37,7 +37,7 @@ def error_report(ref: S3ObjectRef, rejection: InputRejectedError, service: str) 
         "status": "rejected",
         "reason": rejection.reason,
         "message": rejection.message,
-        "source": ref.identity(),
+        "source": ref.as_source(),
         "function": service,
         "rejected_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

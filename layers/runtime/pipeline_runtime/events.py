@@ -7,7 +7,7 @@ Accepted shapes, read through Powertools' event data classes:
 - an EventBridge "Object Created" event (``detail.bucket.name`` / ``detail.object.key``);
 - an S3 Batch Operations ``LambdaInvoke`` event (``tasks[]``, invocation schema 1.0 or 2.0).
   A task names a key and maybe a version, nothing more: its ref has no ETag, size or
-  sequencer until ``s3io.ObjectStore.identify`` HEADs the object (``needs_identity``).
+  sequencer until ``s3io.ObjectStore.fill_from_head`` HEADs the object (``needs_head``).
   A Batch event is never refused as a whole: each task is a ref or a ``MalformedTask``
   that gets its own answer (``batch_invocation``), because a raise would fail every task.
 
@@ -67,11 +67,11 @@ class S3ObjectRef:
         return self.sequencer or self.task_id or self.request_id or f"{self.bucket}/{self.key}"
 
     @property
-    def needs_identity(self) -> bool:
+    def needs_head(self) -> bool:
         """A Batch Operations task not yet HEADed: no ETag or size to fetch and judge it by."""
         return self.task_id is not None and self.etag is None
 
-    def identity(self) -> dict[str, Any]:
+    def as_source(self) -> dict[str, Any]:
         """What outputs record about their source, for idempotency and provenance."""
         return {
             "bucket": self.bucket,

@@ -112,7 +112,7 @@ def reject_if_keys_too_long(keys: list[str]) -> None:
 RecordHandler = Callable[[S3ObjectRef, Clock], RecordOutcome]
 ReportRejection = Callable[[S3ObjectRef, InputRejectedError], str]  # the report's key
 IgnoreRule = Callable[[S3ObjectRef], str | None]  # why this function leaves a key alone
-Identify = Callable[[S3ObjectRef], S3ObjectRef]  # completes a Batch task's ref (s3io)
+FillFromHead = Callable[[S3ObjectRef], S3ObjectRef]  # completes a Batch task's ref (s3io)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class RecordSteps:
     """What a function does with one record, in the order the loop calls them."""
 
     ignore: IgnoreRule  # first, before any S3 call: keys outside the function's prefix
-    identify: Identify  # then, for Batch tasks only (``S3ObjectRef.needs_identity``)
+    fill_from_head: FillFromHead  # then, for Batch tasks only (``S3ObjectRef.needs_head``)
     handle: RecordHandler
     write_error_report: ReportRejection
 
@@ -131,14 +131,14 @@ def process_event(
     write_error_report: ReportRejection,
     *,
     ignore: IgnoreRule,
-    identify: Identify,
+    fill_from_head: FillFromHead,
     time_left: Callable[[], float],
 ) -> dict[str, Any]:
     """Run ``handle`` on every object in ``event``; see the module docstring for outcomes.
 
     ``time_left``: seconds until the function's timeout (the Lambda context's).
     """
-    steps = RecordSteps(ignore, identify, handle, write_error_report)
+    steps = RecordSteps(ignore, fill_from_head, handle, write_error_report)
     batch = batch_invocation(event)
     if batch is not None:
         return _batch_response(batch, _run_all(list(batch.tasks), steps, time_left))
@@ -281,9 +281,9 @@ def _attempt(ref: S3ObjectRef, steps: RecordSteps, clock: Clock) -> RecordOutcom
         )
         return RecordOutcome(Status.STALE, detail=detail)
     try:
-        if ref.needs_identity:
+        if ref.needs_head:
             # Before the work, so that the error report records the same object too.
-            ref = steps.identify(ref)
+            ref = steps.fill_from_head(ref)
         return steps.handle(ref, clock)
     except RecordSkipped as skipped:
         return RecordOutcome(skipped.status, detail=skipped.detail, rejection=skipped.rejection)

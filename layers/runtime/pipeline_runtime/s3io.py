@@ -190,7 +190,7 @@ class ObjectStore:
 
         return self._retry(call)
 
-    def identify(self, ref: S3ObjectRef) -> S3ObjectRef:
+    def fill_from_head(self, ref: S3ObjectRef) -> S3ObjectRef:
         """``ref`` completed by a HEAD: the version id, ETag and size of the object it names.
 
         For events that name a key without its upload (S3 Batch Operations tasks): the
