@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from csv_columns import ColumnState
 from csv_text import text_by_column
-from csv_typing import Locate
+from csv_typing import Locate, Unique
 
 # Batches with at least this many rows go column by column: per-call costs are small there.
 GROUP_BELOW_ROWS = 16_384
@@ -45,17 +45,10 @@ def add_batch(states: list[ColumnState], cols: list[pa.Array], locate: Locate) -
 
 def _end_to_end(cols: list[pa.Array], group: list[int]) -> tuple[pa.Array, pa.Array]:
     """The columns ``group`` names laid end to end, and each value's column index."""
-    n = len(cols[0])
-    ends = pa.array([n * (i + 1) for i in range(len(group))], pa.int32())
+    nrows = len(cols[0])
+    ends = pa.array([nrows * (i + 1) for i in range(len(group))], pa.int32())
     column = pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array(group, pa.int32())))
     return pa.concat_arrays([cols[j] for j in group]), column
-
-
-def _nulls(state: ColumnState, values: pa.Array) -> pa.Array:
-    isnull = pc.is_in(values, value_set=state.null_set)
-    if state.whitespace_is_null:
-        isnull = pc.or_(isnull, pc.utf8_is_space(values))
-    return isnull
 
 
 def _with_nulls(column: pa.Array, isnull: pa.Array) -> tuple[set[int], pa.Array | None]:
@@ -82,7 +75,7 @@ def _add_exact(
     ids = pc.take(counted["column"], order).combine_chunks()
     distinct = pc.take(counted["value"], order).combine_chunks()
     counts = pc.take(counted["count_all"], order).combine_chunks()
-    isnull = _nulls(states[group[0]], distinct)
+    isnull = states[group[0]].nulls.mask(distinct)
     null_columns, keep = _with_nulls(ids, isnull)
     if keep is None:
         text = text_by_column(ids, distinct, counts)
@@ -95,10 +88,12 @@ def _add_exact(
     for j, size in zip(group, sizes, strict=True):
         # Copies, not slices: a column keeps its distinct values until its next merge, and
         # a slice would keep the whole batch's.
-        u = pa.concat_arrays([distinct.slice(start, size)])
-        uc = pa.concat_arrays([counts.slice(start, size)])
-        isnull_u = isnull.slice(start, size) if j in null_columns else None
-        states[j].add_distinct(cols[j], locate, (u, uc), isnull_u, text.get(j))
+        column_distinct = Unique(
+            pa.concat_arrays([distinct.slice(start, size)]),
+            pa.concat_arrays([counts.slice(start, size)]),
+        )
+        column_isnull = isnull.slice(start, size) if j in null_columns else None
+        states[j].add_distinct(cols[j], locate, column_distinct, column_isnull, text.get(j))
         start += size
 
 
@@ -106,13 +101,13 @@ def _add_sketched(
     states: list[ColumnState], cols: list[pa.Array], group: list[int], locate: Locate
 ) -> None:
     values, column = _end_to_end(cols, group)
-    isnull = _nulls(states[group[0]], values)
+    isnull = states[group[0]].nulls.mask(values)
     null_columns, keep = _with_nulls(column, isnull)
     if keep is None:
         text = text_by_column(column, values)
     else:
         text = text_by_column(pc.filter(column, keep), pc.filter(values, keep))
-    n = len(cols[0])
+    nrows = len(cols[0])
     for i, j in enumerate(group):
-        isnull_j = isnull.slice(i * n, n) if j in null_columns else None
-        states[j].add_values(cols[j], locate, isnull_j, text.get(j))
+        column_isnull = isnull.slice(i * nrows, nrows) if j in null_columns else None
+        states[j].add_values(cols[j], locate, column_isnull, text.get(j))

@@ -130,7 +130,7 @@ class Readings:
             if uniq is None or at is None:
                 typing.add(read, where, None, shown=v)
             else:
-                typing.add(pc.take(read, at), where, (read, uniq[1]), shown=v)
+                typing.add(pc.take(read, at), where, Unique(read, uniq.counts), shown=v)
 
     def _add_settled_numbers(self, v: pa.Array, where: Locate, uniq: Unique | None) -> bool:
         """Whether the batch was all numbers in the column's settled form (and is counted):
@@ -150,7 +150,7 @@ class Readings:
             typing.add(read.text, where, None, shown=v)
         else:
             at = pc.index_in(v, value_set=uniq[0])
-            typing.add(pc.take(read.text, at), where, (read.text, uniq[1]), shown=v)
+            typing.add(pc.take(read.text, at), where, Unique(read.text, uniq.counts), shown=v)
         return True
 
     def _add_settled_dates(self, v: pa.Array, where: Locate, uniq: Unique | None) -> bool:
@@ -174,7 +174,7 @@ class Readings:
             typing.add(text, where, None, shown=v)
         else:
             at = pc.index_in(v, value_set=uniq[0])
-            typing.add(pc.take(text, at), where, (text, uniq[1]), shown=v)
+            typing.add(pc.take(text, at), where, Unique(text, uniq.counts), shown=v)
         return True
 
     def _majority(self, a: int, b: int, first: str, second: str, reading: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,7 +21,15 @@ from csv_sketches import QuantileSample
 from csv_types import AWARE_RE, TYPE_ORDER
 
 Locate = Callable[[list[int]], list[int]]
-Unique = tuple[pa.Array, pa.Array]  # distinct values, their counts
+
+
+class Unique(NamedTuple):
+    """Distinct values, and how often each occurs (in a batch, or merged over batches)."""
+
+    values: pa.Array
+    counts: pa.Array
+
+
 CLASSES = ("integer", "leading_zero", "number", "boolean", "date", "datetime")
 
 
@@ -32,7 +40,7 @@ class Typing:
         self.max_examples = max_examples
         self.value_chars = value_chars
         self.nonnull = 0
-        self.n = dict.fromkeys(CLASSES, 0)
+        self.class_counts = dict.fromkeys(CLASSES, 0)  # values of each class
         self.first: dict[str, list[tuple[int, str]]] = {c: [] for c in CLASSES}
         self.first_other: list[tuple[int, str]] = []
         self.hyp: str | None = None
@@ -132,7 +140,7 @@ class Typing:
         if hyp == "number":
             f = cast_or_none(v, pa.float64())
             if f is not None:
-                self.n["number"] += len(v)
+                self.class_counts["number"] += len(v)
                 self._note_first("number", None, v, where)
                 self.ints.active = False
                 self.sample.add(self.moments.add(f))
@@ -142,7 +150,7 @@ class Typing:
             if uniq is not None:
                 u, uc = uniq
                 if pc.all(pc.is_in(u, value_set=BOOL_SET)).as_py():
-                    self.n["boolean"] += len(v)
+                    self.class_counts["boolean"] += len(v)
                     self._note_first("boolean", None, v, where)
                     is_true = pc.is_in(u, value_set=TRUE_SET)
                     self.true_count += pc.sum(pc.filter(uc, is_true)).as_py() or 0
@@ -156,7 +164,7 @@ class Typing:
             lo, hi = (x.as_py() for x in pc.min_max(pc.binary_length(v)).values())
             d = cast_or_none(v, pa.date32()) if lo == hi == 10 else None
             if d is not None:
-                self.n["date"] += len(v)
+                self.class_counts["date"] += len(v)
                 self._note_first("date", None, v, where)
                 ts = pc.cast(d, TS)
                 self.dates.add(ts)
@@ -166,7 +174,7 @@ class Typing:
             lo = pc.min(pc.binary_length(v)).as_py()
             ts = cast_or_none(v, TS) if lo >= 16 else None
             if ts is not None:
-                self.n["datetime"] += len(v)
+                self.class_counts["datetime"] += len(v)
                 self._note_first("datetime", None, v, where)
                 self.times.add(ts)
                 self.fast = ("time", pc.cast(ts, pa.int64()))
@@ -193,7 +201,7 @@ class Typing:
         self, v: pa.Array, ints: pa.Array | None, mask: pa.Array | None, where: Locate
     ) -> None:
         text = v if mask is None else pc.filter(v, mask)
-        self.n["integer"] += len(text)
+        self.class_counts["integer"] += len(text)
         self._note_first("integer", mask, v, where)
         if self.ints.active:
             if ints is not None:
@@ -213,7 +221,7 @@ class Typing:
 
     def _add_booleans(self, v: pa.Array, mask: pa.Array | None, where: Locate) -> None:
         b = v if mask is None else pc.filter(v, mask)
-        self.n["boolean"] += len(b)
+        self.class_counts["boolean"] += len(b)
         self._note_first("boolean", mask, v, where)
         self.true_count += pc.sum(pc.is_in(b, value_set=TRUE_SET)).as_py() or 0
 
@@ -223,23 +231,23 @@ class Typing:
             self._add_integers(v, None, m["integer"], where)
         if pc.any(m["number"]).as_py():
             num = pc.filter(v, m["number"])
-            self.n["number"] += len(num)
+            self.class_counts["number"] += len(num)
             self.ints.active = False
             self._note_first("number", m["number"], v, where)
             self.sample.add(self.moments.add(pc.cast(num, pa.float64())))
         if pc.any(m["leading_zero"]).as_py():
-            self.n["leading_zero"] += pc.sum(m["leading_zero"]).as_py()
+            self.class_counts["leading_zero"] += pc.sum(m["leading_zero"]).as_py()
             self._note_first("leading_zero", m["leading_zero"], v, where)
         if pc.any(m["boolean"]).as_py():
             self._add_booleans(v, m["boolean"], where)
         if pc.any(m["date"]).as_py():
             d = pc.filter(v, m["date"])
-            self.n["date"] += len(d)
+            self.class_counts["date"] += len(d)
             self._note_first("date", m["date"], v, where)
             self.dates.add(pc.cast(d, TS))
         if pc.any(m["datetime"]).as_py():
             t = pc.filter(v, m["datetime"])
-            self.n["datetime"] += len(t)
+            self.class_counts["datetime"] += len(t)
             self._note_first("datetime", m["datetime"], v, where)
             self.aware += pc.sum(pc.match_substring_regex(t, AWARE_RE)).as_py() or 0
             self.times.add(pc.cast(to_micros(t), TS))
@@ -257,15 +265,15 @@ class Typing:
         nonnull = self.nonnull
         if nonnull == 0:
             return "null", 0
-        n = self.n
+        counts = self.class_counts
         fits = {
-            "boolean": n["boolean"],
-            "integer": n["integer"],
-            "number": n["integer"] + n["number"],
-            "date": n["date"],
-            "datetime": n["date"] + n["datetime"],
+            "boolean": counts["boolean"],
+            "integer": counts["integer"],
+            "number": counts["integer"] + counts["number"],
+            "date": counts["date"],
+            "datetime": counts["date"] + counts["datetime"],
         }
-        if n["leading_zero"]:
+        if counts["leading_zero"]:
             fits["integer"] = fits["number"] = 0
         for t in TYPE_ORDER:
             if fits[t] == nonnull:
@@ -343,9 +351,9 @@ class Typing:
                     "naive"
                     if not self.aware
                     else "utc"
-                    if self.aware == self.n["datetime"]
+                    if self.aware == self.class_counts["datetime"]
                     else "mixed"
                 )
         elif typ == "boolean":
             out["true_count"] = self.true_count
-            out["false_count"] = self.n["boolean"] - self.true_count
+            out["false_count"] = self.class_counts["boolean"] - self.true_count

@@ -43,7 +43,7 @@ def test_exact_phase_holds_no_more_bytes_than_its_budget():
     for batch in range(40):
         values = pa.array([f"{batch:03d}-{i:03d}-" + "x" * 990 for i in range(10)])
         state.add(values, lambda ix: ix)
-        assert state._counts_bytes + state._pending_bytes <= budget
+        assert state.distinct.exact_bytes <= budget
     assert not state.exact  # 400 KB of distinct values: sketched, well before the count cap
     assert state.result(0.01)["distinct_approximate"] is True
 

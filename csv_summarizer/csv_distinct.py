@@ -1,0 +1,228 @@
+"""A column's distinct and top values: counted exactly until a budget is reached, then
+estimated by sketches (a HyperLogLog for the distinct count, heavy hitters for the top)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from csv_classify import number_hashes, value_hashes
+from csv_readings import Readings
+from csv_sketches import TAG_TEXT, TAG_TIME, HeavyHitters, HyperLogLog, hash_keys, text_keys
+from csv_typing import Unique
+
+HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
+
+
+class Shown(NamedTuple):
+    """A kept value as shown, and whether it was cut to be."""
+
+    text: str
+    cut: bool
+
+
+def shown(value: str, chars: int) -> Shown:
+    """A kept (clipped) value as shown: its first ``chars`` characters."""
+    return Shown(value[:chars], len(value) > chars)
+
+
+class DistinctValues:
+    """Exact value counts (merged batch by batch) while within ``distinct_cap`` values and
+    ``distinct_bytes``; then a HyperLogLog and heavy hitters."""
+
+    def __init__(
+        self,
+        readings: Readings,
+        distinct_cap: int,
+        distinct_bytes: int,
+        value_chars: int,
+        top_k: int,
+        hll_precision: int,
+        heavy_capacity: int,
+    ) -> None:
+        # Once sketched, values are hashed by the column's reading (see ``add_values``).
+        self.readings = readings
+        self.distinct_cap = distinct_cap
+        self.distinct_bytes = distinct_bytes
+        self.value_chars = value_chars
+        self.top_k = top_k
+        self.hll_precision = hll_precision
+        self.heavy_capacity = heavy_capacity
+        self.exact = True
+        self._counts: pa.Table | None = None  # merged: "value" and "count", one chunk each
+        self._pending: list[Unique] = []  # batches' distinct values, not merged yet
+        self._pending_values = 0
+        self._pending_bytes = 0
+        self.hll: HyperLogLog | None = None
+        self.heavy: HeavyHitters | None = None
+
+    def clip(self, values: pa.Array) -> pa.Array:
+        """The first ``value_chars + 1`` characters: enough to show ``value_chars`` and to
+        tell that a value was longer, whatever the length of the values."""
+        return pc.utf8_slice_codeunits(values, 0, self.value_chars + 1)
+
+    # ---- per batch -------------------------------------------------------------------
+    def add_exact(self, distinct: Unique) -> None:
+        """A batch's non-null distinct values with their counts, while counting exactly."""
+        self._pending.append(distinct)
+        self._pending_values += len(distinct.values)
+        self._pending_bytes += distinct.values.nbytes
+        if self._pending_values > self.distinct_cap or self.exact_bytes > self.distinct_bytes:
+            self._merge_exact()
+
+    def add_values(self, values: pa.Array) -> None:
+        """A batch's non-null values, once sketched."""
+        assert self.hll is not None and self.heavy is not None
+        # A formatted column's values are hashed as written, whatever their reading.
+        fast = None if self.readings.formatted else self.readings.typing.fast
+        if fast is None:
+            hashes, labels = value_hashes(values)
+        elif fast[0] == "number":
+            hashes, labels = number_hashes(values, fast[1]), values
+        elif fast[0] == "time":
+            hashes, labels = hash_keys(fast[1], pc.binary_length(values), TAG_TIME), values
+        else:
+            keys = text_keys(values)
+            hashes, labels = hash_keys(keys, pc.binary_length(values), TAG_TEXT), values
+        self.hll.add_hashes(hashes)
+        self.heavy.add(hashes, labels)
+
+    def _merge_exact(self) -> None:
+        parts = list(self._pending)
+        if self._counts is not None:
+            # Built from two arrays (below), so one chunk each: take it, not a copy.
+            parts.insert(0, Unique(self._counts["value"].chunk(0), self._counts["count"].chunk(0)))
+        self._pending, self._pending_values, self._pending_bytes = [], 0, 0
+        # Grouping by the values would copy them several times over; encoding copies them
+        # once (the distinct values), then the counts are summed by integer code. Each
+        # part's values are distinct, so its codes are too: a scatter places its counts,
+        # with no grouping.
+        encoded = pc.dictionary_encode(
+            pa.chunked_array([part.values for part in parts], pa.string())
+        )
+        distinct = encoded.chunks[-1].dictionary  # one dictionary, shared by every chunk
+        top = len(distinct) - 1
+        totals: pa.Array | None = None
+        for chunk, part in zip(encoded.chunks, parts, strict=True):
+            placed = pc.fill_null(pc.scatter(part.counts, chunk.indices, max_index=top), 0)
+            totals = placed if totals is None else pc.add(totals, placed)
+        table = pa.table({"value": distinct, "count": totals})
+        # Past half the byte budget, merges would follow every few batches, each copying
+        # everything kept: switch to sketches instead.
+        if table.num_rows > self.distinct_cap or table["value"].nbytes > self.distinct_bytes // 2:
+            self._to_sketch(table)
+        else:
+            self._counts = table
+
+    def _to_sketch(self, table: pa.Table) -> None:
+        self.exact = False
+        self._counts = None
+        self.hll = HyperLogLog(self.hll_precision)
+        # Hashing copies its input: a slice at a time keeps that copy small.
+        rows = max(1, table.num_rows * HASH_SLICE_BYTES // max(1, table["value"].nbytes))
+        hashes = []
+        for part in table.select(["value"]).to_batches(max_chunksize=rows):
+            part_hashes = self._hashes_in_order(part.column(0))
+            self.hll.add_hashes(part_hashes)
+            hashes.append(part_hashes)
+        # Seeding Misra-Gries cuts back to the ``capacity`` largest counts less the next
+        # one; the other values would be dropped, and labels need only their first chars.
+        self.heavy = HeavyHitters(self.heavy_capacity, label=self.clip)
+        top_n = min(table.num_rows, self.heavy.capacity + 1)
+        top = pc.select_k_unstable(table, k=top_n, sort_keys=[("count", "descending")])
+        # Cut a few kept values at a time: taking them whole first would copy up to the
+        # whole budget (wide values), cutting every value first would copy all of them.
+        step = 8
+        labels = [
+            self.clip(pc.take(table["value"], top[i : i + step]).combine_chunks())
+            for i in range(0, top_n, step)
+        ]
+        self.heavy.seed(
+            pa.concat_arrays(labels),
+            pc.take(table["count"], top).combine_chunks(),
+            pc.take(pa.chunked_array(hashes, pa.uint64()), top).combine_chunks(),
+        )
+
+    def _hashes_in_order(self, values: pa.Array) -> pa.Array:
+        """``value_hashes`` of distinct values, in the values' order."""
+        hashes, ordered = value_hashes(values, self.readings.typing.hyp)
+        if ordered is values:
+            return hashes
+        return pc.take(hashes, pc.index_in(values, value_set=ordered))
+
+    # ---- memory ----------------------------------------------------------------------
+    @property
+    def exact_bytes(self) -> int:
+        """Bytes of the exact values kept, merged or not, for the distinct budget."""
+        return self._counts_bytes + self._pending_bytes
+
+    @property
+    def _counts_bytes(self) -> int:
+        return self._counts["value"].nbytes if self._counts is not None else 0
+
+    def kept_bytes(self) -> int:
+        """About what is kept from batch to batch: exact values and counts, the sketches
+        with their labels (Python strings and dict slots)."""
+        kept = self.exact_bytes
+        if self.hll is not None:
+            kept += self.hll.registers.nbytes
+        if self.heavy is not None:
+            kept += self.heavy.keys.nbytes + self.heavy.counts.nbytes
+            kept += sum(sys.getsizeof(v) + 100 for v in self.heavy.labels.values())
+        return kept
+
+    # ---- result ----------------------------------------------------------------------
+    def result(self, out: dict[str, Any]) -> None:
+        """Fill in ``out``'s distinct count and top values, and how exact they are."""
+        top_k = self.top_k
+        # The last merge may still switch to sketches: before ``self.exact`` is read.
+        if self.exact and self._pending:
+            self._merge_exact()
+        table = self._counts if self.exact else None
+        if self.exact:
+            if table is None or table.num_rows == 0:
+                out.update(distinct=0, top_values=[])
+            else:
+                counts = table["count"].combine_chunks()
+                top_idx = pc.select_k_unstable(
+                    table,
+                    k=min(table.num_rows, max(top_k * 4, 64)),
+                    sort_keys=[("count", "descending")],
+                )
+                rows = sorted(
+                    zip(
+                        self.clip(pc.take(table["value"], top_idx)).to_pylist(),
+                        pc.take(counts, top_idx).to_pylist(),
+                        strict=True,
+                    ),
+                    key=lambda row: (-row[1], row[0]),
+                )[:top_k]
+                out.update(
+                    distinct=table.num_rows,
+                    top_values=[self._top_value(value, count) for value, count in rows],
+                )
+            out.update(
+                distinct_approximate=False,
+                distinct_relative_error=0.0,
+                top_values_approximate=False,
+                top_values_count_error=0,
+            )
+            return
+        assert self.hll is not None and self.heavy is not None
+        out.update(
+            distinct=self.hll.estimate(),
+            distinct_approximate=True,
+            distinct_relative_error=round(self.hll.relative_error, 6),
+            top_values=[self._top_value(value, count) for value, count in self.heavy.top(top_k)],
+            top_values_approximate=True,
+            top_values_count_error=self.heavy.error,
+        )
+
+    def _top_value(self, value: str, count: int) -> dict[str, Any]:
+        text, cut = shown(value, self.value_chars)
+        entry: dict[str, Any] = {"value": text, "count": count}
+        if cut:
+            entry["truncated"] = True
+        return entry

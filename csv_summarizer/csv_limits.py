@@ -1,0 +1,56 @@
+"""The summarizer's limits and knobs (``CsvLimits``, imported from ``summarize``), and the
+reader block and record sizes that follow from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_NULL_TOKENS: tuple[str, ...] = (
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "null",
+    "NULL",
+    "Null",
+    "None",
+    "nan",
+    "NaN",
+    "-",
+    "#N/A",
+)
+
+
+@dataclass(frozen=True)
+class CsvLimits:
+    """Limits and knobs; every one is reported in the summary's ``limits``."""
+
+    max_field_bytes: int = 1_048_576
+    distinct_cap: int = 100_000
+    null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
+    whitespace_is_null: bool = True
+    max_examples: int = 10
+    max_columns: int = 10_000
+    max_bytes: int | None = None  # decompressed input bytes to read; see over_max_bytes
+    # Past max_bytes: "truncate" summarizes what was read and sets truncated; "reject"
+    # raises CsvRejectedError("too_large"). Either way nothing past the limit is read.
+    over_max_bytes: Literal["truncate", "reject"] = "truncate"
+    misfit_tolerance: float = 0.01  # a type holds if >= 99% of non-null values fit it
+    quantile_sample: int = 65_536
+    top_k: int = 5
+    # Longer values are shown cut to this many characters, marked truncated (top values,
+    # misfit examples, string min/max); only that much of each is kept.
+    max_value_chars: int = 200
+    block_size: int = 4 << 20
+    memory_budget_bytes: int = 96 << 20  # exact-distinct values (bytes) + samples, all columns
+
+
+def block_bytes(limits: CsvLimits) -> int:
+    """pyarrow's block: room for a record with a field at the limit, every byte a quote."""
+    return max(limits.block_size, 2 * limits.max_field_bytes + (64 << 10))
+
+
+def record_limit(limits: CsvLimits) -> int:
+    """The longest record pyarrow is given (line break excluded): well within its block."""
+    return block_bytes(limits) - (32 << 10)
