@@ -249,24 +249,32 @@ def cold_import() -> float:
 WIDE_SHAPES = ((1_000, 20_000), (10_000, 200))
 
 
+def side_by_side(cols: int, rows: int, name: str, repeat: int) -> tuple[Path, dict[str, dict]]:
+    """A generated file of ``cols`` x ``rows`` (made once, kept under bench/out/), and the
+    core's and DuckDB's runs on it, alternating, each pinned to one core: median CPU and
+    wall seconds, the largest VmHWM."""
+    path = OUT / f"{name}_{cols}x{rows}.csv"
+    if not path.exists():
+        generate_wide(path, cols, rows)
+    runs: dict[str, list[dict[str, float]]] = {"core": [], "duckdb": []}
+    for _ in range(repeat):
+        for engine in runs:
+            runs[engine].append(measure(engine, path, 1, one_core=True))
+    return path, {
+        engine: {k: statistics.median(r[k] for r in rs) for k in ("cpu", "wall")}
+        | {"rss_mb": max(r["rss_mb"] for r in rs)}
+        for engine, rs in runs.items()
+    }
+
+
 def wide(repeat: int) -> None:
     """Wide files, core and DuckDB alternating, each pinned to one core (CPU s, VmHWM)."""
     OUT.mkdir(parents=True, exist_ok=True)
     print("| file | MB | core CPU s | DuckDB CPU s | core / DuckDB | peak RSS MB: core / DuckDB |")
     print("|---|---|---|---|---|---|")
     for cols, rows in WIDE_SHAPES:
-        path = OUT / f"wide_{cols}x{rows}.csv"
-        if not path.exists():
-            generate_wide(path, cols, rows)
-        runs: dict[str, list[dict[str, float]]] = {"core": [], "duckdb": []}
-        for _ in range(repeat):
-            for engine in runs:
-                runs[engine].append(measure(engine, path, 1, one_core=True))
-        core, duck = (
-            {k: statistics.median(r[k] for r in runs[e]) for k in ("cpu", "wall")}
-            | {"rss_mb": max(r["rss_mb"] for r in runs[e])}
-            for e in ("core", "duckdb")
-        )
+        path, result = side_by_side(cols, rows, "wide", repeat)
+        core, duck = result["core"], result["duckdb"]
         print(
             f"| {cols:,} x {rows:,} | {path.stat().st_size / 1e6:.1f} | {core['cpu']:.2f} | "
             f"{duck['cpu']:.2f} | {core['cpu'] / duck['cpu']:.2f}x | "
@@ -293,21 +301,14 @@ def shapes(repeat: int) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for cols in SHAPE_COLUMNS:
         rows = max(1, round(SHAPE_BYTES / (cols * 7.4)))
-        path = OUT / f"shape_{cols}x{rows}.csv"
-        if not path.exists():
-            generate_wide(path, cols, rows)
+        path, result = side_by_side(cols, rows, "shape", repeat)
         mb = path.stat().st_size / 1e6
-        runs: dict[str, list[dict[str, float]]] = {"core": [], "duckdb": []}
-        for _ in range(repeat):
-            for engine in runs:
-                runs[engine].append(measure(engine, path, 1, one_core=True))
-        cpu = {e: statistics.median(r["cpu"] for r in runs[e]) for e in runs}
-        rss = {e: max(r["rss_mb"] for r in runs[e]) for e in runs}
-        rate = mb / cpu["core"]
+        core, duck = result["core"], result["duckdb"]
+        rate = mb / core["cpu"]
         print(
             f"| {cols:,} | {rows:,} | {mb:.1f} | {rate:.1f} | {1000 / rate:.0f} | "
-            f"{rate * (CSV_TIMEOUT_S - 15) / 1000:.2f} GB | {mb / cpu['duckdb']:.1f} | "
-            f"{cpu['core'] / cpu['duckdb']:.2f}x | {rss['core']:.0f} / {rss['duckdb']:.0f} |",
+            f"{rate * (CSV_TIMEOUT_S - 15) / 1000:.2f} GB | {mb / duck['cpu']:.1f} | "
+            f"{core['cpu'] / duck['cpu']:.2f}x | {core['rss_mb']:.0f} / {duck['rss_mb']:.0f} |",
             flush=True,
         )
 
