@@ -18,6 +18,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 from csv_columns import ColumnState
+from csv_distinct import DistinctValues, add_values_by_column
 from csv_text import text_by_column
 from csv_typing import Locate, Unique
 
@@ -108,6 +109,13 @@ def _add_sketched(
     else:
         text = text_by_column(pc.filter(column, keep), pc.filter(values, keep))
     nrows = len(cols[0])
+    counted: list[DistinctValues] = []
+    batches: list[pa.Array] = []
     for i, j in enumerate(group):
         column_isnull = isnull.slice(i * nrows, nrows) if j in null_columns else None
-        states[j].add_values(cols[j], locate, column_isnull, text.get(j))
+        values = states[j].count_values(cols[j], locate, column_isnull, text.get(j))
+        if values is not None:
+            counted.append(states[j].distinct)
+            batches.append(values)
+    if counted:
+        add_values_by_column(counted, batches)

@@ -123,6 +123,16 @@ class ColumnState:
     ) -> None:
         """Once sketched: a batch's values, which of them are null (None: none is), and the
         text statistics of the others when they were computed already."""
+        values = self.count_values(col, locate, isnull, text)
+        if values is not None:
+            self.distinct.add_values(values)
+
+    def count_values(
+        self, col: pa.Array, locate: Locate, isnull: pa.Array | None, text: TextBatch | None = None
+    ) -> pa.Array | None:
+        """``add_values`` up to the sketches: nulls, text statistics and typing counted,
+        the non-null values returned for the sketches (None: there are none), which
+        ``csv_batch`` updates for many columns at once."""
         nnull = 0 if isnull is None else pc.sum(isnull).as_py() or 0
         if nnull:
             assert isnull is not None
@@ -136,14 +146,14 @@ class ColumnState:
             values = col
             where = locate
         if len(values) == 0:
-            return
+            return None
         self.nonnull += len(values)
         if text is None:
             self.text.add(values)
         else:
             self.text.merge(text)
         self.readings.add(values, where, None)
-        self.distinct.add_values(values)
+        return values
 
     def add_distinct(
         self,

@@ -8,9 +8,20 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from csv_classify import number_hashes, value_hashes
+from csv_classify import value_hashes
+from csv_heavy_hitters import HeavyHitters
+from csv_heavy_hitters import add_by_column as add_heavy_by_column
 from csv_readings import Readings
-from csv_sketches import TAG_TEXT, TAG_TIME, HeavyHitters, HyperLogLog, hash_keys, text_keys
+from csv_sketches import (
+    TAG_NUMBER,
+    TAG_TEXT,
+    TAG_TIME,
+    HyperLogLog,
+    add_hashes_by_column,
+    hash_keys,
+    text_keys,
+)
+from csv_slots import slots_of
 from csv_typing import Unique
 
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
@@ -73,21 +84,36 @@ class DistinctValues:
             self._merge_exact()
 
     def add_values(self, values: pa.Array) -> None:
-        """A batch's non-null values, once sketched."""
+        """A batch's non-null values, once sketched (``add_values_by_column`` does the
+        same for many columns at once)."""
         assert self.hll is not None and self.heavy is not None
+        hashes, labels = self.hashes(values)
+        self.hll.add_hashes(hashes)
+        self.heavy.add(hashes, labels)
+
+    def hashes(self, values: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """The sketches' hash of each value, and the values in the order of the hashes."""
+        key = self.hash_key(values)
+        if key is None:
+            return value_hashes(values)
+        tag, keys = key
+        if keys is None:
+            keys = text_keys(values)
+        return hash_keys(keys, pc.binary_length(values), tag), values
+
+    def hash_key(self, values: pa.Array) -> tuple[int, pa.Array | None] | None:
+        """What the batch's values are hashed by, from how the column read them: a tag
+        and the keys (number bits, instants; None for text, keyed by its crc32), or None
+        when they are of several classes and each value is classified first."""
         # A formatted column's values are hashed as written, whatever their reading.
         fast = None if self.readings.formatted else self.readings.typing.fast
         if fast is None:
-            hashes, labels = value_hashes(values)
-        elif fast[0] == "number":
-            hashes, labels = number_hashes(values, fast[1]), values
-        elif fast[0] == "time":
-            hashes, labels = hash_keys(fast[1], pc.binary_length(values), TAG_TIME), values
-        else:
-            keys = text_keys(values)
-            hashes, labels = hash_keys(keys, pc.binary_length(values), TAG_TEXT), values
-        self.hll.add_hashes(hashes)
-        self.heavy.add(hashes, labels)
+            return None
+        if fast[0] == "number":
+            return TAG_NUMBER, fast[1]
+        if fast[0] == "time":
+            return TAG_TIME, fast[1]
+        return TAG_TEXT, None
 
     def _merge_exact(self) -> None:
         parts = list(self._pending)
@@ -226,3 +252,45 @@ class DistinctValues:
         if cut:
             entry["truncated"] = True
         return entry
+
+
+def add_values_by_column(columns: list[DistinctValues], batches: list[pa.Array]) -> None:
+    """``add_values`` for many sketched columns at once (a wide file's batch): the values
+    hashed by kind, not by column, then every sketch updated in a few grouped calls."""
+    hashes, labels, slots = _hashes_by_column(columns, batches)
+    hlls = [column.hll for column in columns if column.hll is not None]
+    heavies = [column.heavy for column in columns if column.heavy is not None]
+    assert len(hlls) == len(heavies) == len(columns), "every column is sketched"
+    add_hashes_by_column(hlls, hashes, slots)
+    add_heavy_by_column(heavies, hashes, slots, labels)
+
+
+def _hashes_by_column(
+    columns: list[DistinctValues], batches: list[pa.Array]
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Every column's hashes (as ``DistinctValues.hashes`` gives them), the values in their
+    order, and each hash's column (its index in ``columns``). Columns keyed alike are
+    hashed together; each column's hashes stay in its values' order."""
+    hashes: list[pa.Array] = []
+    labels: list[pa.Array] = []
+    sizes: list[tuple[int, int]] = []  # (column, hashes), in the order of ``hashes``
+    keyed: dict[int, list[tuple[int, pa.Array | None, pa.Array]]] = {}
+    for slot, (column, values) in enumerate(zip(columns, batches, strict=True)):
+        key = column.hash_key(values)
+        if key is None:
+            column_hashes, shown = value_hashes(values)
+            hashes.append(column_hashes)
+            labels.append(shown)
+            sizes.append((slot, len(column_hashes)))
+        else:
+            keyed.setdefault(key[0], []).append((slot, key[1], values))
+    for tag, group in keyed.items():
+        values = pa.concat_arrays([values for _, _, values in group])
+        if tag == TAG_TEXT:
+            keys = text_keys(values)
+        else:
+            keys = pa.concat_arrays([keys for _, keys, _ in group])
+        hashes.append(hash_keys(keys, pc.binary_length(values), tag))
+        labels.append(values)
+        sizes.extend((slot, len(values)) for slot, _, values in group)
+    return pa.concat_arrays(hashes), pa.concat_arrays(labels), slots_of(sizes)

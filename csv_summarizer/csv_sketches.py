@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,26 +72,8 @@ class HyperLogLog:
     def add_hashes(self, h: pa.Array) -> None:
         if len(h) == 0:
             return
-        p = self.p
-        idx = pc.shift_right(h, pa.scalar(64 - p, _U64))
-        w = pc.bit_wise_or(pc.shift_left(h, pa.scalar(p, _U64)), pa.scalar(1 << (p - 1), _U64))
-        top = pc.cast(pc.shift_right(w, pa.scalar(11, _U64)), pa.float64())
-        rank = pc.cast(pc.subtract(53.0, pc.floor(pc.log2(top))), pa.uint8())
-        # Only values that beat their register's current rank can change anything; once the
-        # registers fill up that is a small fraction, so filter before the sort.
-        regs = self.registers
-        idx = pc.cast(idx, pa.int64())
-        better = pc.greater(rank, pc.take(regs, idx))
-        nbetter = pc.sum(better).as_py() or 0
-        if nbetter == 0:
-            return
-        if nbetter < len(rank):
-            rank, idx = pc.filter(rank, better), pc.filter(idx, better)
-        # Per register, the largest rank: sort ascending by rank, scatter (the last write
-        # to a position wins), then keep the larger of old and new.
-        order = pc.array_sort_indices(rank)
-        dense = pc.scatter(pc.take(rank, order), pc.take(idx, order), max_index=self.m - 1)
-        self.registers = pc.max_element_wise(regs, pc.fill_null(dense, 0))
+        index, rank = _register_ranks(h, self.p)
+        self.registers = _raised(self.registers, index, rank)
 
     def estimate(self) -> int:
         # Registers hold at most 65 ranks: sum 2**-rank once per rank, times its count.
@@ -109,102 +90,49 @@ class HyperLogLog:
         return round(e)
 
 
-class HeavyHitters:
-    """Misra-Gries summary (mergeable form) keyed by value hash.
-
-    Each batch's exact counts are merged in; when more than ``capacity`` keys remain, the
-    (capacity+1)-th largest count is subtracted from all and non-positive ones dropped.
-    ``error`` is the sum of those subtractions: true count - reported count is in
-    [0, error], and error <= n / (capacity + 1). Labels (the values shown for keys) are
-    kept as ``label`` makes them: a cut to their first characters lets long values cost no
-    more than short ones.
-    """
-
-    def __init__(
-        self, capacity: int = 256, label: Callable[[pa.Array], pa.Array] | None = None
-    ) -> None:
-        self.capacity = capacity
-        self.label = label
-        self.keys = pa.array([], _U64)
-        self.counts = pa.array([], pa.int64())
-        self.labels: dict[int, str] = {}
-        self.error = 0
-
-    def seed(self, values: pa.Array, counts: pa.Array, hashes: pa.Array) -> None:
-        """Start from an exact value -> count table (the end of exact tracking)."""
-        self.labels = {}
-        self.keys = pa.array([], _U64)
-        self.counts = pa.array([], pa.int64())
-        self._merge(hashes, pc.cast(counts, pa.int64()), values, hashes)
-
-    def add(self, hashes: pa.Array, values: pa.Array) -> None:
-        if len(hashes) == 0:
-            return
-        vc = pc.value_counts(hashes)
-        self._merge(vc.field("values"), vc.field("counts"), values, hashes)
-
-    def _merge(self, keys: pa.Array, counts: pa.Array, values: pa.Array, hashes: pa.Array) -> None:
-        """Add ``counts`` (``keys`` unique) to the counters, then cut back to ``capacity``."""
-        counts = pc.cast(counts, pa.int64())
-        if len(self.keys):
-            pos = pc.index_in(keys, value_set=self.keys)
-            hit = pc.is_valid(pos)
-            nhit = pc.sum(hit).as_py() or 0
-            old_c = self.counts
-            if nhit:
-                extra = pc.scatter(
-                    pc.filter(counts, hit),
-                    pc.cast(pc.filter(pos, hit), pa.int64()),
-                    max_index=len(self.keys) - 1,
-                )
-                old_c = pc.add(old_c, pc.fill_null(extra, 0))
-                if nhit < len(keys):
-                    miss = pc.invert(hit)
-                    keys, counts = pc.filter(keys, miss), pc.filter(counts, miss)
-                else:
-                    keys, counts = keys[:0], counts[:0]
-            k = pa.concat_arrays([self.keys, keys])
-            c = pa.concat_arrays([old_c, counts])
-        else:
-            k, c = keys, counts
-        if len(k) > self.capacity:
-            # The (capacity+1)-th largest count is subtracted from all; only the top
-            # ``capacity`` can stay positive, so only they are kept.
-            top = pc.select_k_unstable(c, k=self.capacity + 1, sort_keys=[("", "descending")])
-            cut = c[top[self.capacity].as_py()].as_py()
-            self.error += cut
-            keep = top[: self.capacity]
-            k, c = pc.take(k, keep), pc.subtract(pc.take(c, keep), cut)
-            pos_ = pc.greater(c, 0)
-            k, c = pc.filter(k, pos_), pc.filter(c, pos_)
-        self.keys, self.counts = k, c
-        fresh = [x for x in k.to_pylist() if x not in self.labels]
-        if fresh:
-            hit = pc.is_in(hashes, value_set=pa.array(fresh, _U64))
-            found = pc.filter(hashes, hit).to_pylist()
-            hit_values = pc.filter(values, hit)
-            if self.label is not None:
-                hit_values = self.label(hit_values)
-            labels = hit_values.to_pylist()
-            for h, label in zip(found, labels, strict=True):
-                self.labels.setdefault(h, label)
-        # Labels of keys dropped since are kept a while (they may come back), to a bound:
-        # with thousands of columns, their strings are most of what a column holds.
-        if len(self.labels) > 2 * self.capacity:
-            live = set(k.to_pylist())
-            self.labels = {h: v for h, v in self.labels.items() if h in live}
-
-    def top(self, n: int) -> list[tuple[str, int]]:
-        """The ``n`` largest counters; ties broken by value, so the order of keys is moot."""
-        if len(self.keys) == 0:
-            return []
-        ks, cs = self.keys.to_pylist(), self.counts.to_pylist()
-        items = [(self.labels[k], c) for k, c in zip(ks, cs, strict=True)]
-        return sorted(items, key=_top_order)[:n]
+def add_hashes_by_column(hlls: list[HyperLogLog], hashes: pa.Array, slots: pa.Array) -> None:
+    """``add_hashes`` for many columns' HyperLogLogs at once (all of one precision): hash
+    ``i`` goes to ``hlls[slots[i]]``. Their registers are laid end to end, so a wide batch
+    costs a dozen calls, not a dozen per column; registers are a maximum, whatever the
+    order of the hashes, so they end as they would column by column."""
+    p, m = hlls[0].p, hlls[0].m
+    index, rank = _register_ranks(hashes, p)
+    index = pc.add(index, pc.multiply(pc.cast(slots, pa.int64()), m))
+    registers = pa.concat_arrays([hll.registers for hll in hlls])
+    raised = _raised(registers, index, rank)
+    if raised is registers:
+        return
+    for i, hll in enumerate(hlls):
+        # A copy each: a slice would keep every column's registers alive in each.
+        hll.registers = pa.concat_arrays([raised.slice(i * m, m)])
 
 
-def _top_order(item: tuple[str, int]) -> tuple[int, str]:
-    return (-item[1], item[0])
+def _register_ranks(h: pa.Array, p: int) -> tuple[pa.Array, pa.Array]:
+    """Each hash's register (its first ``p`` bits, as int64) and rank (1 + the leading
+    zeros of the rest, as uint8)."""
+    index = pc.cast(pc.shift_right(h, pa.scalar(64 - p, _U64)), pa.int64())
+    w = pc.bit_wise_or(pc.shift_left(h, pa.scalar(p, _U64)), pa.scalar(1 << (p - 1), _U64))
+    top = pc.cast(pc.shift_right(w, pa.scalar(11, _U64)), pa.float64())
+    rank = pc.cast(pc.subtract(53.0, pc.floor(pc.log2(top))), pa.uint8())
+    return index, rank
+
+
+def _raised(registers: pa.Array, index: pa.Array, rank: pa.Array) -> pa.Array:
+    """``registers`` with each ``index``'s register raised to its largest ``rank`` (the
+    same array when none is beaten)."""
+    # Only values that beat their register's current rank can change anything; once the
+    # registers fill up that is a small fraction, so filter before the sort.
+    better = pc.greater(rank, pc.take(registers, index))
+    nbetter = pc.sum(better).as_py() or 0
+    if nbetter == 0:
+        return registers
+    if nbetter < len(rank):
+        rank, index = pc.filter(rank, better), pc.filter(index, better)
+    # Per register, the largest rank: sort ascending by rank, scatter (the last write to a
+    # position wins), then keep the larger of old and new.
+    order = pc.array_sort_indices(rank)
+    dense = pc.scatter(pc.take(rank, order), pc.take(index, order), max_index=len(registers) - 1)
+    return pc.max_element_wise(registers, pc.fill_null(dense, 0))
 
 
 class QuantileSample:

@@ -36,6 +36,8 @@ with atheris.instrument_imports(
         "csv_format_kernels",
         "csv_types",
         "csv_sketches",
+        "csv_heavy_hitters",
+        "csv_slots",
         "csv_errors",
     ]
 ):

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from csv_classify import cast_or_none, value_hashes
 from csv_helpers import col, run
-from csv_sketches import HeavyHitters, HyperLogLog
+from csv_heavy_hitters import HeavyHitters
+from csv_sketches import HyperLogLog
 from summarize import CsvLimits
 
 NULLS = ("", "NA", "null", "  ")

@@ -6,7 +6,8 @@ import random
 
 import pyarrow as pa
 from csv_classify import value_hashes
-from csv_sketches import HeavyHitters, HyperLogLog, QuantileSample
+from csv_heavy_hitters import HeavyHitters
+from csv_sketches import HyperLogLog, QuantileSample
 
 
 def test_hashes_are_deterministic_and_value_sensitive():
