@@ -2,6 +2,7 @@
 
     python bench/ab_csv.py --base 2def45c              # the bench file, 5 runs each
     python bench/ab_csv.py --base 2def45c --formatted  # and an export written for people
+    python bench/ab_csv.py --base 2def45c --file bench/out/shape_1000x5405.csv  # any file
 
 The earlier revision is checked out in a temporary git worktree. Each run is a fresh
 interpreter pinned to one core (``taskset -c 0`` when there is one); A and B alternate, so
@@ -73,15 +74,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--formatted", action="store_true", help="also an export for people")
+    ap.add_argument("--file", type=Path, action="append", help="these files instead (repeatable)")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    files = [OUT / f"mixed_{args.rows}.csv"]
-    if not files[0].exists():
-        generate(files[0], args.rows)
+    files = [path.resolve() for path in args.file or []]
+    for path in files:
+        if not path.is_file():
+            ap.error(f"--file {path}: no such file")
+    if not files:
+        files = [OUT / f"mixed_{args.rows}.csv"]
+        if not files[0].exists():
+            generate(files[0], args.rows)
     if args.formatted:
         files.append(OUT / f"formatted_{args.rows}.csv")
-        if not files[1].exists():
-            generate_formatted(files[1], args.rows)
+        if not files[-1].exists():
+            generate_formatted(files[-1], args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         subprocess.run(

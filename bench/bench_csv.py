@@ -3,6 +3,7 @@
     python bench/bench_csv.py            # 1M rows x 10 columns (~100 MB), x3 for RSS flatness
     python bench/bench_csv.py --quick    # 100k rows, to check the harness
     python bench/bench_csv.py --shapes   # MB/s at 10, 100, 1,000 and 10,000 columns
+    python bench/bench_csv.py --gigabyte # 1 GB of 1,000 columns against the function's timeout
 
 Each engine runs in its own subprocess (fresh interpreter) so peak RSS (ru_maxrss) and CPU
 seconds belong to that engine alone; the core's runs with the CSV function's environment
@@ -182,7 +183,29 @@ def run_csvstat(path: str) -> dict[str, object]:
     return {"rows": None, "out_lines": len(p.stdout.splitlines())}
 
 
-ENGINES = {"core": run_core, "duckdb": run_duckdb, "csvstat": run_csvstat}
+def run_core_timed(path: str) -> dict[str, object]:
+    """The core as the function runs it: told the time left before each batch (the
+    timeout less the handler's margin, on the wall clock), so it ends in a summary or in
+    ``too_slow``."""
+    sys.path[:0] = [str(CORE), str(SHARED)]
+    from csv_errors import CsvRejectedError
+    from summarize import CsvLimits, summarize
+
+    deadline = time.monotonic() + CSV_TIMEOUT_S - REPORT_MARGIN_S
+    with open(path, "rb") as f:
+        try:
+            s = summarize(f, CsvLimits(), lambda: deadline - time.monotonic())
+        except CsvRejectedError as exc:
+            return {"ended": exc.reason, "message": exc.message}
+    return {"ended": "summary", "rows": s["rows"]}
+
+
+ENGINES = {
+    "core": run_core,
+    "core-timed": run_core_timed,
+    "duckdb": run_duckdb,
+    "csvstat": run_csvstat,
+}
 
 
 def peak_rss_mb() -> float:
@@ -286,6 +309,7 @@ def wide(repeat: int) -> None:
 SHAPE_COLUMNS = (10, 100, 1_000, 10_000)
 SHAPE_BYTES = 40_000_000  # each shape's file, so that only the column count differs
 CSV_TIMEOUT_S = 300  # the CSV function's Timeout in template.yaml
+REPORT_MARGIN_S = 15  # csv_summarizer/app.py's: the time kept for writing the report
 
 
 def shapes(repeat: int) -> None:
@@ -313,12 +337,42 @@ def shapes(repeat: int) -> None:
         )
 
 
+def gigabyte() -> None:
+    """1 GB of 1,000 columns (the 1,000 x 20,000 file's rows seven times over), summarized
+    as the function would, on one core: a summary, or ``too_slow``?"""
+    OUT.mkdir(parents=True, exist_ok=True)
+    part = OUT / "wide_1000x20000.csv"
+    if not part.exists():
+        generate_wide(part, 1_000, 20_000)
+    path = OUT / "wide_1000x140000.csv"
+    if not path.exists():
+        with path.open("wb") as out, part.open("rb") as f:
+            out.write(f.readline())
+            body = f.read()
+            for _ in range(7):
+                out.write(body)
+    env = function_environment()
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    out = subprocess.run(
+        [*pin, sys.executable, __file__, "--child", "core-timed", str(path)],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    run = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"{path.stat().st_size / 1e9:.2f} GB, 1,000 columns: {run['ended']} "
+        f"({run.get('rows', run.get('message'))}); wall {run['wall']:.0f} s of "
+        f"{CSV_TIMEOUT_S - REPORT_MARGIN_S} s, CPU {run['cpu']:.0f} s, "
+        f"peak RSS {run['rss_mb']:.0f} MB"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100k rows instead of 1M")
     ap.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
     ap.add_argument("--wide", action="store_true", help="1,000 x 20,000 and 10,000 x 200 only")
     ap.add_argument("--shapes", action="store_true", help="MB/s at 10 to 10,000 columns")
+    ap.add_argument("--gigabyte", action="store_true", help="1 GB of 1,000 columns vs the timeout")
     ap.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -329,6 +383,9 @@ def main() -> None:
         return
     if args.shapes:
         shapes(args.repeat)
+        return
+    if args.gigabyte:
+        gigabyte()
         return
     rows = 100_000 if args.quick else 1_000_000
     OUT.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ A wide file's batches are short (a 4 MiB block holds ~550 rows of 1,000 columns)
 fixed cost of each pyarrow call, not the values, is what a column-by-column summary pays
 for. Here the columns of a batch are laid end to end in one array (column by column, with
 each value's column index beside it), so that one grouped call counts the distinct values
-of every column, one call finds the nulls, and one grouped aggregation gives the text
-statistics; each column's share is then cut back out by offsets and handed to its
+of every column, one call finds the nulls, one pattern match finds the columns with a
+value that starts like a number, date or boolean word, and one grouped aggregation gives the
+text statistics; each column's share is then cut back out by offsets and handed to its
 ``ColumnState``, which does what is left (its typing, its sketches).
 
 Long batches (narrow files) gain nothing from this and go column by column, as before.
@@ -17,8 +18,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from csv_classify import classify
 from csv_columns import ColumnState
 from csv_distinct import DistinctValues, add_values_by_column
+from csv_readings import starts_typed_by_column
+from csv_slots import starts_of
 from csv_text import text_by_column
 from csv_typing import Locate, Unique
 
@@ -78,6 +82,7 @@ def _add_exact(
     counts = pc.take(counted["count_all"], order).combine_chunks()
     isnull = states[group[0]].nulls.mask(distinct)
     null_columns, keep = _with_nulls(ids, isnull)
+    typed_columns = starts_typed_by_column(distinct, ids)
     if keep is None:
         text = text_by_column(ids, distinct, counts)
     else:
@@ -85,6 +90,7 @@ def _add_exact(
             pc.filter(ids, keep), pc.filter(distinct, keep), pc.filter(counts, keep)
         )
     sizes = pc.value_counts(ids).field("counts").to_pylist()
+    classes = _classes_by_column(states, group, distinct, sizes, typed_columns)
     start = 0
     for j, size in zip(group, sizes, strict=True):
         # Copies, not slices: a column keeps its distinct values until its next merge, and
@@ -92,10 +98,41 @@ def _add_exact(
         column_distinct = Unique(
             pa.concat_arrays([distinct.slice(start, size)]),
             pa.concat_arrays([counts.slice(start, size)]),
+            classes.get(j),
         )
         column_isnull = isnull.slice(start, size) if j in null_columns else None
-        states[j].add_distinct(cols[j], locate, column_distinct, column_isnull, text.get(j))
+        states[j].add_distinct(
+            cols[j], locate, column_distinct, column_isnull, text.get(j), j in typed_columns
+        )
         start += size
+
+
+def _classes_by_column(
+    states: list[ColumnState],
+    group: list[int],
+    distinct: pa.Array,
+    sizes: list[int],
+    typed_columns: set[int],
+) -> dict[int, dict[str, pa.Array]]:
+    """The classes of the distinct values of the columns likely to classify theirs (a
+    first batch, or text with values that start like a typed one), found by one
+    ``classify`` for all of them: its patterns cost more to compile than to run on a few
+    hundred values."""
+    starts = starts_of(sizes)
+    wanted = [
+        (j, distinct.slice(starts[i], sizes[i]))
+        for i, j in enumerate(group)
+        if j in typed_columns and states[j].readings.may_classify
+    ]
+    if len(wanted) < 2:
+        return {}
+    masks = classify(pa.concat_arrays([part for _, part in wanted]))
+    out: dict[int, dict[str, pa.Array]] = {}
+    start = 0
+    for j, part in wanted:
+        out[j] = {name: mask.slice(start, len(part)) for name, mask in masks.items()}
+        start += len(part)
+    return out
 
 
 def _add_sketched(
@@ -104,6 +141,7 @@ def _add_sketched(
     values, column = _end_to_end(cols, group)
     isnull = states[group[0]].nulls.mask(values)
     null_columns, keep = _with_nulls(column, isnull)
+    typed_columns = starts_typed_by_column(values, column)
     if keep is None:
         text = text_by_column(column, values)
     else:
@@ -113,7 +151,9 @@ def _add_sketched(
     batches: list[pa.Array] = []
     for i, j in enumerate(group):
         column_isnull = isnull.slice(i * nrows, nrows) if j in null_columns else None
-        values = states[j].count_values(cols[j], locate, column_isnull, text.get(j))
+        values = states[j].count_values(
+            cols[j], locate, column_isnull, text.get(j), j in typed_columns
+        )
         if values is not None:
             counted.append(states[j].distinct)
             batches.append(values)

@@ -128,7 +128,12 @@ class ColumnState:
             self.distinct.add_values(values)
 
     def count_values(
-        self, col: pa.Array, locate: Locate, isnull: pa.Array | None, text: TextBatch | None = None
+        self,
+        col: pa.Array,
+        locate: Locate,
+        isnull: pa.Array | None,
+        text: TextBatch | None = None,
+        typed_start: bool = True,
     ) -> pa.Array | None:
         """``add_values`` up to the sketches: nulls, text statistics and typing counted,
         the non-null values returned for the sketches (None: there are none), which
@@ -152,7 +157,7 @@ class ColumnState:
             self.text.add(values)
         else:
             self.text.merge(text)
-        self.readings.add(values, where, None)
+        self.readings.add(values, where, None, typed_start)
         return values
 
     def add_distinct(
@@ -162,11 +167,13 @@ class ColumnState:
         distinct: Unique,
         isnull: pa.Array | None,
         text: TextBatch | None = None,
+        typed_start: bool = True,
     ) -> None:
         """While distinct values are counted exactly: a batch, its distinct values with
         their counts, which of those are null (None: none is), and the text statistics of
-        the others when they were computed already. Null detection, text statistics and
-        (for text columns) classification work on the distinct values only."""
+        the others when they were computed already (``typed_start``: see
+        ``Readings.add``). Null detection, text statistics and (for text columns)
+        classification work on the distinct values only."""
         if isnull is not None and pc.any(isnull).as_py():
             null_values = pc.filter(distinct.values, isnull)
             null_counts = pc.filter(distinct.counts, isnull)
@@ -174,7 +181,12 @@ class ColumnState:
             if self.nulls.counting_spellings:
                 self.nulls.count_spellings(null_values, null_counts)
             keep = pc.invert(isnull)
-            distinct = Unique(pc.filter(distinct.values, keep), pc.filter(distinct.counts, keep))
+            classes = distinct.classes and {
+                name: pc.filter(mask, keep) for name, mask in distinct.classes.items()
+            }
+            distinct = Unique(
+                pc.filter(distinct.values, keep), pc.filter(distinct.counts, keep), classes
+            )
             values, where = self._drop_nulls(col, pc.is_in(col, value_set=null_values), locate)
         else:
             values, where = col, locate
@@ -185,7 +197,7 @@ class ColumnState:
             self.text.add(distinct.values, distinct.counts)
         else:
             self.text.merge(text)
-        self.readings.add(values, where, distinct)
+        self.readings.add(values, where, distinct, typed_start)
         self.distinct.add_exact(distinct)
 
     @staticmethod

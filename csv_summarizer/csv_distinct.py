@@ -77,7 +77,7 @@ class DistinctValues:
     # ---- per batch -------------------------------------------------------------------
     def add_exact(self, distinct: Unique) -> None:
         """A batch's non-null distinct values with their counts, while counting exactly."""
-        self._pending.append(distinct)
+        self._pending.append(Unique(distinct.values, distinct.counts))  # classes not kept
         self._pending_values += len(distinct.values)
         self._pending_bytes += distinct.values.nbytes
         if self._pending_values > self.distinct_cap or self.exact_bytes > self.distinct_bytes:
@@ -193,7 +193,7 @@ class DistinctValues:
         with their labels (Python strings and dict slots)."""
         kept = self.exact_bytes
         if self.hll is not None:
-            kept += self.hll.registers.nbytes
+            kept += self.hll.kept_bytes
         if self.heavy is not None:
             kept += self.heavy.keys.nbytes + self.heavy.counts.nbytes
             kept += sum(sys.getsizeof(v) + 100 for v in self.heavy.labels.values())
@@ -268,21 +268,17 @@ def add_values_by_column(columns: list[DistinctValues], batches: list[pa.Array])
 def _hashes_by_column(
     columns: list[DistinctValues], batches: list[pa.Array]
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Every column's hashes (as ``DistinctValues.hashes`` gives them), the values in their
-    order, and each hash's column (its index in ``columns``). Columns keyed alike are
-    hashed together; each column's hashes stay in its values' order."""
-    hashes: list[pa.Array] = []
-    labels: list[pa.Array] = []
-    sizes: list[tuple[int, int]] = []  # (column, hashes), in the order of ``hashes``
+    """Every column's hashes (as ``DistinctValues.hashes`` gives them) end to end, column
+    by column, the values in their order, and each hash's column (its index in
+    ``columns``). Columns keyed alike are hashed together, then put back in place."""
+    placed: list[tuple[pa.Array, pa.Array]] = []
     keyed: dict[int, list[tuple[int, pa.Array | None, pa.Array]]] = {}
     for slot, (column, values) in enumerate(zip(columns, batches, strict=True)):
         key = column.hash_key(values)
         if key is None:
-            column_hashes, shown = value_hashes(values)
-            hashes.append(column_hashes)
-            labels.append(shown)
-            sizes.append((slot, len(column_hashes)))
+            placed.append(value_hashes(values))
         else:
+            placed.append((values, values))  # a place, filled below
             keyed.setdefault(key[0], []).append((slot, key[1], values))
     for tag, group in keyed.items():
         values = pa.concat_arrays([values for _, _, values in group])
@@ -290,7 +286,13 @@ def _hashes_by_column(
             keys = text_keys(values)
         else:
             keys = pa.concat_arrays([keys for _, keys, _ in group])
-        hashes.append(hash_keys(keys, pc.binary_length(values), tag))
-        labels.append(values)
-        sizes.extend((slot, len(values)) for slot, _, values in group)
-    return pa.concat_arrays(hashes), pa.concat_arrays(labels), slots_of(sizes)
+        hashed = hash_keys(keys, pc.binary_length(values), tag)
+        start = 0
+        for slot, _, column_values in group:
+            placed[slot] = (hashed.slice(start, len(column_values)), column_values)
+            start += len(column_values)
+    return (
+        pa.concat_arrays([hashes for hashes, _ in placed]),
+        pa.concat_arrays([values for _, values in placed]),
+        slots_of([(slot, len(hashes)) for slot, (hashes, _) in enumerate(placed)]),
+    )

@@ -64,7 +64,12 @@ class Readings:
         self.negatives: set[str] = set()
 
     # ---- per batch -------------------------------------------------------------------
-    def add(self, v: pa.Array, where: Locate, uniq: Unique | None) -> None:
+    def add(
+        self, v: pa.Array, where: Locate, uniq: Unique | None, typed_start: bool = True
+    ) -> None:
+        """One batch of non-null values (and its distinct values with counts, while they
+        are counted). ``typed_start`` False says, from a check of many columns at once,
+        that no value starts like a number, date or boolean word."""
         self._fresh: set[str] = set()  # readings settled by this batch's plain values
         if not self.formatted:
             typing = next(iter(self.typings.values()))
@@ -76,7 +81,7 @@ class Readings:
                 if typing.try_fast(v, where, uniq):
                     return
                 values = v if uniq is None else uniq[0]
-                if not pc.any(pc.match_substring_regex(values, ANY_KIND_RE)).as_py():
+                if not typed_start or not _starts_typed(values):
                     typing.add_text(v, where)  # no value starts like a number, date or word
                     return
                 if _all_plain(values) or not has_formatted(values):
@@ -84,6 +89,12 @@ class Readings:
                     return
                 self.formatted = True
         self._add_formatted(v, where, uniq)
+
+    @property
+    def may_classify(self) -> bool:
+        """Whether the next batch may be classified value by value: a plain column not
+        typed yet, or typed as text."""
+        return not self.formatted and self.typing.hyp in (None, "string")
 
     def _plain_decimals(self, values: pa.Array, v: pa.Array, where: Locate) -> None:
         """Settle the decimal point on a plain value only it reads (12.5), or go formatted
@@ -271,6 +282,18 @@ class Readings:
             "ambiguous": "date_order" in self.ambiguous,
             "settled_by_line": self.settled_by.get("date_order"),
         }
+
+
+def _starts_typed(values: pa.Array) -> bool:
+    """Whether some value starts like a number, a date or a boolean word."""
+    return bool(pc.any(pc.match_substring_regex(values, ANY_KIND_RE)).as_py())
+
+
+def starts_typed_by_column(values: pa.Array, column: pa.Array) -> set[int]:
+    """The columns (``column``: each value's) with a value that starts like a number, a
+    date or a boolean word: one pattern match for many columns, not one per column."""
+    matched = pc.match_substring_regex(values, ANY_KIND_RE)
+    return set(pc.unique(pc.filter(column, matched)).to_pylist())
 
 
 def _all_plain(values: pa.Array) -> bool:

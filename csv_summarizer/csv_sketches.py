@@ -20,8 +20,10 @@ import zlib
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from csv_slots import sizes_of
 
 _U64 = pa.uint64()
+_U32 = pa.uint32()
 _M1 = pa.scalar(0xFF51AFD7ED558CCD, _U64)
 _M2 = pa.scalar(0xC4CEB9FE1A85EC53, _U64)
 _LEN_MUL = pa.scalar(0x9E3779B97F4A7C15, _U64)
@@ -56,12 +58,20 @@ def text_keys(values: pa.Array) -> pa.Array:
 
 
 class HyperLogLog:
-    """HyperLogLog with 2**p one-byte registers, kept as a pyarrow array."""
+    """HyperLogLog with 2**p one-byte registers, kept as a pyarrow array.
+
+    Raising registers rewrites all of them, which a wide file's short batches (a few
+    hundred values a column) would pay for once per batch. So the values that beat their
+    register wait, packed as ``register << 8 | rank``, until an eighth of ``m`` has
+    gathered (half the registers' bytes): registers are a maximum, so they end the same.
+    """
 
     def __init__(self, p: int = 14) -> None:
         self.p = p
         self.m = 1 << p
-        self.registers = pa.repeat(pa.scalar(0, pa.uint8()), self.m)
+        self._registers = pa.repeat(pa.scalar(0, pa.uint8()), self.m)
+        self._waiting: list[pa.Array] = []
+        self._waiting_count = 0
         self._alpha = 0.7213 / (1 + 1.079 / self.m)
 
     @property
@@ -69,11 +79,38 @@ class HyperLogLog:
         """Three standard errors (~99.7% of estimates fall inside)."""
         return 3 * 1.04 / math.sqrt(self.m)
 
+    @property
+    def registers(self) -> pa.Array:
+        self._raise_waiting()
+        return self._registers
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._registers.nbytes + 4 * self._waiting_count
+
     def add_hashes(self, h: pa.Array) -> None:
         if len(h) == 0:
             return
         index, rank = _register_ranks(h, self.p)
-        self.registers = _raised(self.registers, index, rank)
+        better = pc.greater(rank, pc.take(self._registers, index))
+        self._wait(_packed(pc.filter(index, better), pc.filter(rank, better)))
+
+    def _wait(self, packed: pa.Array) -> None:
+        if len(packed) == 0:
+            return
+        self._waiting.append(packed)
+        self._waiting_count += len(packed)
+        if self._waiting_count >= self.m // 8:
+            self._raise_waiting()
+
+    def _raise_waiting(self) -> None:
+        if not self._waiting:
+            return
+        packed = pa.concat_arrays(self._waiting)
+        self._waiting, self._waiting_count = [], 0
+        index = pc.cast(pc.shift_right(packed, pa.scalar(8, _U32)), pa.int64())
+        rank = pc.cast(pc.bit_wise_and(packed, pa.scalar(0xFF, _U32)), pa.uint8())
+        self._registers = _raised(self._registers, index, rank)
 
     def estimate(self) -> int:
         # Registers hold at most 65 ranks: sum 2**-rank once per rank, times its count.
@@ -92,19 +129,21 @@ class HyperLogLog:
 
 def add_hashes_by_column(hlls: list[HyperLogLog], hashes: pa.Array, slots: pa.Array) -> None:
     """``add_hashes`` for many columns' HyperLogLogs at once (all of one precision): hash
-    ``i`` goes to ``hlls[slots[i]]``. Their registers are laid end to end, so a wide batch
-    costs a dozen calls, not a dozen per column; registers are a maximum, whatever the
-    order of the hashes, so they end as they would column by column."""
+    ``i`` goes to ``hlls[slots[i]]``, and ``slots`` ascend (each column's hashes lie
+    together, in the order of ``hlls``). Their registers are laid end to end, so that one
+    lookup finds the values that beat theirs; each column's then wait in its own."""
     p, m = hlls[0].p, hlls[0].m
     index, rank = _register_ranks(hashes, p)
-    index = pc.add(index, pc.multiply(pc.cast(slots, pa.int64()), m))
-    registers = pa.concat_arrays([hll.registers for hll in hlls])
-    raised = _raised(registers, index, rank)
-    if raised is registers:
-        return
-    for i, hll in enumerate(hlls):
-        # A copy each: a slice would keep every column's registers alive in each.
-        hll.registers = pa.concat_arrays([raised.slice(i * m, m)])
+    registers = pa.concat_arrays([hll._registers for hll in hlls])
+    slots = pc.cast(slots, pa.int64())
+    better = pc.greater(rank, pc.take(registers, pc.add(index, pc.multiply(slots, m))))
+    packed = _packed(pc.filter(index, better), pc.filter(rank, better))
+    start = 0
+    for hll, size in zip(hlls, sizes_of(pc.filter(slots, better), len(hlls)), strict=True):
+        if size:
+            # A copy each: a slice would keep the whole group's values alive in each.
+            hll._wait(pa.concat_arrays([packed.slice(start, size)]))
+            start += size
 
 
 def _register_ranks(h: pa.Array, p: int) -> tuple[pa.Array, pa.Array]:
@@ -117,22 +156,25 @@ def _register_ranks(h: pa.Array, p: int) -> tuple[pa.Array, pa.Array]:
     return index, rank
 
 
+def _packed(index: pa.Array, rank: pa.Array) -> pa.Array:
+    """``index << 8 | rank`` as uint32 (``p`` is at most 14: the index fits in 24 bits)."""
+    shifted = pc.shift_left(pc.cast(index, _U32), pa.scalar(8, _U32))
+    return pc.bit_wise_or(shifted, pc.cast(rank, _U32))
+
+
 def _raised(registers: pa.Array, index: pa.Array, rank: pa.Array) -> pa.Array:
-    """``registers`` with each ``index``'s register raised to its largest ``rank`` (the
-    same array when none is beaten)."""
-    # Only values that beat their register's current rank can change anything; once the
-    # registers fill up that is a small fraction, so filter before the sort.
+    """``registers`` with each ``index``'s register raised to its largest ``rank``."""
     better = pc.greater(rank, pc.take(registers, index))
     nbetter = pc.sum(better).as_py() or 0
     if nbetter == 0:
         return registers
     if nbetter < len(rank):
         rank, index = pc.filter(rank, better), pc.filter(index, better)
-    # Per register, the largest rank: sort ascending by rank, scatter (the last write to a
-    # position wins), then keep the larger of old and new.
+    # Per register, the largest rank: sort ascending by rank and scatter (the last write to
+    # a position wins). Every rank scattered beats its register, so it replaces it.
     order = pc.array_sort_indices(rank)
     dense = pc.scatter(pc.take(rank, order), pc.take(index, order), max_index=len(registers) - 1)
-    return pc.max_element_wise(registers, pc.fill_null(dense, 0))
+    return pc.fill_null(dense, registers)
 
 
 class QuantileSample:

@@ -24,10 +24,13 @@ Locate = Callable[[list[int]], list[int]]
 
 
 class Unique(NamedTuple):
-    """Distinct values, and how often each occurs (in a batch, or merged over batches)."""
+    """Distinct values, and how often each occurs (in a batch, or merged over batches);
+    ``classes``: their ``classify`` masks when they were found already (for many columns
+    at once)."""
 
     values: pa.Array
     counts: pa.Array
+    classes: dict[str, pa.Array] | None = None
 
 
 CLASSES = ("integer", "leading_zero", "number", "boolean", "date", "datetime")
@@ -148,7 +151,7 @@ class Typing:
                 return True
         elif hyp == "boolean":
             if uniq is not None:
-                u, uc = uniq
+                u, uc = uniq.values, uniq.counts
                 if pc.all(pc.is_in(u, value_set=BOOL_SET)).as_py():
                     self.class_counts["boolean"] += len(v)
                     self._note_first("boolean", None, v, where)
@@ -182,16 +185,19 @@ class Typing:
         return False
 
     def _slow_path(self, v: pa.Array, where: Locate, uniq: Unique | None) -> None:
-        if uniq is not None:
-            # Classify the distinct values first: if none is typed, neither is any
-            # value of the batch.
-            m = classify(uniq[0])
-            if not any(pc.any(mask).as_py() for mask in m.values()):
-                self._note_first("other", None, v, where)
-                self.fast = ("text", None)
-                self.hyp = self._decide()[0]
-                return
-        self._slow(v, where)
+        if uniq is None:
+            self._slow(v, where, classify(v))
+            return
+        # Classify the distinct values first: if none is typed, neither is any value of
+        # the batch; else each value's classes are its distinct value's.
+        m = uniq.classes if uniq.classes is not None else classify(uniq.values)
+        if not any(pc.any(mask).as_py() for mask in m.values()):
+            self._note_first("other", None, v, where)
+            self.fast = ("text", None)
+            self.hyp = self._decide()[0]
+            return
+        at = pc.index_in(v, value_set=uniq.values)
+        self._slow(v, where, {name: pc.take(mask, at) for name, mask in m.items()})
 
     def _no_leading_zero(self, v: pa.Array) -> bool:
         lz = pc.and_(pc.starts_with(v, "0"), pc.greater(pc.binary_length(v), 1))
@@ -225,8 +231,8 @@ class Typing:
         self._note_first("boolean", mask, v, where)
         self.true_count += pc.sum(pc.is_in(b, value_set=TRUE_SET)).as_py() or 0
 
-    def _slow(self, v: pa.Array, where: Locate) -> None:
-        m = classify(v)
+    def _slow(self, v: pa.Array, where: Locate, m: dict[str, pa.Array]) -> None:
+        """A batch's values counted by their classes (``m``: ``classify(v)``)."""
         if pc.any(m["integer"]).as_py():
             self._add_integers(v, None, m["integer"], where)
         if pc.any(m["number"]).as_py():

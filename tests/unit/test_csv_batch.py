@@ -10,14 +10,15 @@ import pytest
 from csv_helpers import run
 from summarize import CsvLimits
 
-# Small blocks: many short batches. A small budget: the high-cardinality columns switch
-# to sketches part way, so both grouped paths (exact and sketched) run.
-LIMITS = CsvLimits(block_size=1 << 14, memory_budget_bytes=64 << 10)
+# Small blocks: many short batches (a block holds a field at the limit twice over, so the
+# field limit is small too). A small budget: the high-cardinality columns switch to
+# sketches part way, so both grouped paths (exact and sketched) run.
+LIMITS = CsvLimits(block_size=1 << 14, max_field_bytes=1 << 10, memory_budget_bytes=64 << 10)
 
 
 def _mixed(rows: int, seed: int = 3) -> str:
     rnd = random.Random(seed)
-    lines = ["id,price,day,flag,city,note,amount,code"]
+    lines = ["id,price,day,flag,city,note,amount,code,at,mixed"]
     for i in range(rows):
         r = rnd.random()
         price = (
@@ -35,23 +36,31 @@ def _mixed(rows: int, seed: int = 3) -> str:
         note = f'"word {rnd.randrange(10_000)}, more"' if r < 0.5 else f"w{rnd.randrange(10**6)}"
         amount = f'"${rnd.uniform(0, 5000):,.2f}"'
         code = f"{rnd.randrange(1000):04d}"
-        lines.append(f"{i},{price},{day},{flag},{city},{note},{amount},{code}")
+        at = f"2024-05-{rnd.randint(1, 28):02d}T{rnd.randrange(24):02d}:{rnd.randrange(60):02d}:00"
+        mixed = rnd.choice((str(rnd.randrange(10**6)), f"x{rnd.randrange(10**6)}", day))
+        lines.append(f"{i},{price},{day},{flag},{city},{note},{amount},{code},{at},{mixed}")
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("rows", [50, 3_000])
+# Several groups of a few columns each, or one group: sketched columns of every kind
+# (numbers, dates, text, formatted, mixed) then share one grouped sketch update.
+@pytest.mark.parametrize(
+    ("rows", "group_values"), [(50, 1 << 10), (5_000, 1 << 10), (5_000, 1 << 16)]
+)
 def test_columns_summarized_together_match_one_by_one(
-    monkeypatch: pytest.MonkeyPatch, rows: int
+    monkeypatch: pytest.MonkeyPatch, rows: int, group_values: int
 ) -> None:
     data = _mixed(rows)
     monkeypatch.setattr(csv_batch, "GROUP_BELOW_ROWS", 0)  # every batch column by column
     one_by_one = run(data, LIMITS)
     monkeypatch.setattr(csv_batch, "GROUP_BELOW_ROWS", 1 << 30)  # every batch together
-    monkeypatch.setattr(csv_batch, "GROUP_VALUES", 1 << 10)  # and in several groups
+    monkeypatch.setattr(csv_batch, "GROUP_VALUES", group_values)
     together = run(data, LIMITS)
     assert together == one_by_one
     columns = {c["name"]: c for c in together["columns"]}
     assert columns["price"]["nulls"] > 0 and columns["price"]["type"] == "number"
     if rows > 1_000:
+        sketched = [name for name, c in columns.items() if c["distinct_approximate"]]
+        assert {"id", "note", "amount", "at", "mixed"} <= set(sketched)
         assert columns["note"]["distinct_approximate"] is True
         assert columns["city"]["distinct_approximate"] is False
