@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,8 +107,9 @@ def main() -> None:
                 for label, rev in (("A", args.base), ("B", "this tree")):
                     cpu = statistics.median(float(r["cpu"]) for r in runs[label])  # type: ignore[arg-type]
                     rss = statistics.median(float(r["rss_mb"]) for r in runs[label])  # type: ignore[arg-type]
+                    types = Counter(runs[label][0]["types"])  # type: ignore[arg-type]
                     print(f"  {label} {rev:12} CPU {cpu:6.2f} s  peak RSS {rss:5.0f} MB  "
-                          f"types {runs[label][0]['types']}")  # fmt: skip
+                          f"types {dict(types)}")  # fmt: skip
                 a = statistics.median(float(r["cpu"]) for r in runs["A"])  # type: ignore[arg-type]
                 b = statistics.median(float(r["cpu"]) for r in runs["B"])  # type: ignore[arg-type]
                 print(f"  B/A CPU: {b / a:.3f}")
