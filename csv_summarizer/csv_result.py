@@ -11,6 +11,7 @@ from csv_feed import Utf8Feed
 from csv_invalid_rows import InvalidRows
 from csv_limits import CsvLimits, record_limit
 from csv_oversized import OversizedFields
+from csv_sketches import raise_waiting_by_column
 
 SCHEMA_VERSION = "1.1"  # 1.1 added each column's `format`
 
@@ -32,6 +33,7 @@ def summary_of(
     columns' ``states``, what went wrong, and the per-column caps in effect. The encoding
     and compression are the caller's to fill in."""
     tolerance = limits.misfit_tolerance
+    raise_waiting_by_column([s.distinct.hll for s in states if s.distinct.hll is not None])
     columns = [state.result(tolerance) for state in states]
     ncols = len(states)
     all_rows = rows + invalid.ragged + oversized.records_too_large

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from csv_classify import value_hashes
 from csv_heavy_hitters import HeavyHitters
 from csv_heavy_hitters import add_by_column as add_heavy_by_column
-from csv_sketches import HyperLogLog, add_hashes_by_column
+from csv_sketches import HyperLogLog, add_hashes_by_column, raise_waiting_by_column
 from csv_slots import slots_of
 
 
@@ -62,8 +62,12 @@ def test_grouped_sketches_end_as_column_by_column():
         slots = slots_of([(slot, len(h)) for slot, (h, _) in enumerate(hashed)])
         add_hashes_by_column([hll for hll, _ in grouped], hashes, slots)
         add_heavy_by_column([heavy for _, heavy in grouped], hashes, slots, values)
+    # Values still waiting at the end are raised for many columns at once, a few per call.
+    assert any(hll._waiting for hll, _ in grouped)
+    raise_waiting_by_column([hll for hll, _ in grouped], registers_at_once=2 << 10)
+    assert not any(hll._waiting for hll, _ in grouped)
     for (hll_a, heavy_a), (hll_b, heavy_b) in zip(one, grouped, strict=True):
-        assert hll_a.registers.equals(hll_b.registers)
+        assert hll_a.registers.equals(hll_b._registers)
         assert hll_a.estimate() == hll_b.estimate()
         assert _counters(heavy_a) == _counters(heavy_b)
         assert heavy_a.error == heavy_b.error
