@@ -138,6 +138,12 @@ class Run:
                 ),
                 convert_options=pcsv.ConvertOptions(
                     column_types=dict.fromkeys(internal, pa.string()),
+                    # Every column is read as text, never null: no value is looked up in
+                    # these lists, yet each column's converter builds a lookup of its own
+                    # from them (~6 KiB a column, 66 MB at 10,000 columns).
+                    null_values=[],
+                    true_values=[],
+                    false_values=[],
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                     check_utf8=False,
