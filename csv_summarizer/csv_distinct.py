@@ -26,6 +26,7 @@ from csv_typing import Unique
 
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
 MAX_PENDING_PARTS = 1  # batches' distinct values kept apart, not yet combined
+SUMMED_IN_PYTHON = 1_000  # values summed by a dict rather than by pyarrow
 
 
 class Shown(NamedTuple):
@@ -43,6 +44,16 @@ def shown(value: str, chars: int) -> Shown:
 def summed(parts: list[Unique]) -> Unique:
     """The parts' distinct values, in the order they first appear, with their counts
     summed."""
+    if sum(len(part.values) for part in parts) <= SUMMED_IN_PYTHON:
+        # A handful of pyarrow calls costs ~0.3 ms however few the values: a dict is
+        # ten times faster for the few values of a wide file's batches.
+        totals_of: dict[str, int] = {}
+        for part in parts:
+            for value, count in zip(part.values.to_pylist(), part.counts.to_pylist()):
+                totals_of[value] = totals_of.get(value, 0) + count
+        return Unique(
+            pa.array(totals_of.keys(), pa.string()), pa.array(totals_of.values(), pa.int64())
+        )
     # Grouping by the values would copy them several times over; encoding copies them
     # once (the distinct values), then the counts are summed by integer code. Each
     # part's values are distinct, so its codes are too: a scatter places its counts,
