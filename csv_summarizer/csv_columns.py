@@ -213,7 +213,7 @@ class ColumnState:
     def kept_bytes(self) -> int:
         """About what this column keeps from batch to batch: exact values and counts, the
         quantile sample, the sketches with their labels (Python strings and dict slots)."""
-        samples = sum(typing.sample.kept_bytes() for typing in self.readings.typings.values())
+        samples = sum(typing.sample_bytes() for typing in self.readings.typings.values())
         return self.distinct.kept_bytes() + samples
 
     # ---- result ----------------------------------------------------------------------

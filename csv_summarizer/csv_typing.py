@@ -44,7 +44,8 @@ class Typing:
         self.value_chars = value_chars
         self.nonnull = 0
         self.class_counts = dict.fromkeys(CLASSES, 0)  # values of each class
-        self.first: dict[str, list[tuple[int, str]]] = {c: [] for c in CLASSES}
+        # Created as needed, like the sample: a wide file's column holds a few classes.
+        self.first: dict[str, list[tuple[int, str]]] = {}
         self.first_other: list[tuple[int, str]] = []
         self.hyp: str | None = None
         self.moments = Moments()
@@ -53,7 +54,9 @@ class Typing:
         self.times = Range()
         self.aware = 0
         self.true_count = 0
-        self.sample = QuantileSample(sample_size, seed=position + 1)
+        self._sample: QuantileSample | None = None
+        self._sample_size = sample_size
+        self._seed = position + 1
         # How the last batch was read, for the column's hashing: ("number", floats),
         # ("time", micros), ("text", None), or None (mixed).
         self.fast: tuple[str, pa.Array | None] | None = None
@@ -72,6 +75,17 @@ class Typing:
         if not self._fast_path(v, where, uniq):
             self._slow_path(v, where, uniq)
         self._shown = None
+
+    @property
+    def sample(self) -> QuantileSample:
+        """The quantile sample, made by the first number: with thousands of columns, empty
+        samples (two arrays each, ~1 KiB) would cost more than the others' values."""
+        if self._sample is None:
+            self._sample = QuantileSample(self._sample_size, seed=self._seed)
+        return self._sample
+
+    def sample_bytes(self) -> int:
+        return 0 if self._sample is None else self._sample.kept_bytes()
 
     def try_fast(self, v: pa.Array, where: Locate, uniq: Unique | None) -> bool:
         """Whether the whole batch cast to the column's current type (and is counted)."""
@@ -102,7 +116,7 @@ class Typing:
         return value[: self.value_chars], len(value) > self.value_chars
 
     def _note_first(self, cls: str, mask: pa.Array | None, v: pa.Array, where: Locate) -> None:
-        store = self.first_other if cls == "other" else self.first[cls]
+        store = self.first_other if cls == "other" else self.first.setdefault(cls, [])
         need = self.max_examples - len(store)
         if need <= 0:
             return
