@@ -10,8 +10,8 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.compute as pc
 from csv_classify import cast_or_none, value_hashes
-from csv_helpers import col, run
 from csv_heavy_hitters import HeavyHitters
+from csv_helpers import col, run
 from csv_sketches import HyperLogLog
 from summarize import CsvLimits
 
