@@ -13,6 +13,7 @@ from csv_heavy_hitters import HeavyHitters
 from csv_heavy_hitters import add_by_column as add_heavy_by_column
 from csv_readings import Readings
 from csv_sketches import (
+    COMBINED_BELOW_BYTES,
     TAG_NUMBER,
     TAG_TEXT,
     TAG_TIME,
@@ -25,7 +26,6 @@ from csv_slots import slots_of
 from csv_typing import Unique
 
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
-MAX_PENDING_PARTS = 1  # batches' distinct values kept apart, not yet combined
 SUMMED_IN_PYTHON = 1_000  # values summed by a dict rather than by pyarrow
 
 
@@ -113,10 +113,9 @@ class DistinctValues:
         self._pending_bytes += distinct.values.nbytes
         if self._pending_values > self.distinct_cap or self.exact_bytes > self.distinct_bytes:
             self._merge_exact()
-        elif len(self._pending) > MAX_PENDING_PARTS:
-            # Each part is small arrays with a fixed cost each (~1 KiB): with thousands of
-            # columns, parts kept batch after batch outweigh their values. Combined, they
-            # count as before (the totals above), so merges come when they did.
+        elif len(self._pending) > 1 and self._pending_bytes < COMBINED_BELOW_BYTES:
+            # Small parts: combined, they count as before (the totals above), so merges
+            # come when they did.
             self._pending = [summed(self._pending)]
 
     def add_values(self, values: pa.Array) -> None:

@@ -24,6 +24,10 @@ from csv_slots import sizes_of, slots_of
 
 _U64 = pa.uint64()
 _U32 = pa.uint32()
+# Parts kept for later (a batch's values) are combined as they come while together they
+# hold less than this: small parts cost more in their arrays' fixed cost (0.6-1.5 KiB
+# each, the C++ side included) than a copy, and thousands of columns keep thousands.
+COMBINED_BELOW_BYTES = 64 << 10
 _M1 = pa.scalar(0xFF51AFD7ED558CCD, _U64)
 _M2 = pa.scalar(0xC4CEB9FE1A85EC53, _U64)
 _LEN_MUL = pa.scalar(0x9E3779B97F4A7C15, _U64)
@@ -229,10 +233,14 @@ class QuantileSample:
             self._pending_v.append(values)
             self._pending_k.append(keys)
             self._pending += len(values)
-        # Compacted every batch, not every ~2 * size values: with thousands of columns,
-        # batches' small arrays kept for later outweigh their values (~1 KiB each). The
-        # sample is the same either way (the ``size`` smallest keys).
-        self._compact()
+        # Compacted every ~2 * size values, or every batch while that is cheap (see
+        # COMBINED_BELOW_BYTES). The sample is the same either way (the ``size`` smallest
+        # keys).
+        pending_bytes = 16 * self._pending
+        if self._pending + len(self.values) > 2 * self.size or (
+            len(self._pending_v) > 1 and pending_bytes < COMBINED_BELOW_BYTES
+        ):
+            self._compact()
 
     def _compact(self) -> None:
         if not self._pending_v:
