@@ -44,6 +44,8 @@ def shown(value: str, chars: int) -> Shown:
 def summed(parts: list[Unique]) -> Unique:
     """The parts' distinct values, in the order they first appear, with their counts
     summed."""
+    if len(parts) == 1:
+        return Unique(parts[0].values, parts[0].counts)  # distinct already: nothing to sum
     if sum(len(part.values) for part in parts) <= SUMMED_IN_PYTHON:
         # A handful of pyarrow calls costs ~0.3 ms however few the values: a dict is
         # ten times faster for the few values of a wide file's batches.

@@ -42,3 +42,10 @@ def test_combining_step_by_step_equals_one_merge(monkeypatch, in_python):
     assert combined.counts.to_pylist() == list(expected.values())
     assert combined.values.type == pa.string() and combined.counts.type == pa.int64()
     assert summed(parts).values.equals(combined.values)
+
+
+def test_one_part_is_its_own_sum():
+    (part,) = _batches(1, 40, seed=5)
+    alone = summed([part])
+    assert alone.values.to_pylist() == part.values.to_pylist()
+    assert alone.counts.to_pylist() == part.counts.to_pylist()
