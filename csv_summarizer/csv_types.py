@@ -17,11 +17,14 @@ INT_RE = r"^[-+]?(0|[1-9][0-9]*)$"
 LEADING_ZERO_RE = r"^[-+]?0[0-9]+$"  # an identifier (zip code, account), never a number
 NUM_RE = r"^[-+]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$|^[-+]?(?i:inf|infinity)$"
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# A zone offset as pyarrow reads one: hours 00-23, minutes 00-59 (+30:00 is text, not a
+# datetime that would fail its cast).
+_OFFSET_RE = r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])"
 DATETIME_RE = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
-    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+    rf"{_OFFSET_RE}?$"
 )
-AWARE_RE = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
+AWARE_RE = rf"{_OFFSET_RE}$"
 # Cheap first pass: only values that start like a number or are a boolean word can be typed.
 PREFILTER_RE = r"^([-+.0-9]|(?i:true|false|yes|no|t|f|y|n|inf|infinity)$)"
 TRUE_TOKENS = ("true", "True", "TRUE", "t", "T", "yes", "Yes", "YES", "y", "Y")

@@ -30,6 +30,19 @@ def test_naive_and_aware_datetimes_in_one_column() -> None:
     assert col(s, "ok")["count"] == 2  # later columns are summarized too
 
 
+def test_zone_offset_out_of_range_is_a_misfit_not_a_crash() -> None:
+    # +30:00 matched the datetime pattern, then failed the cast to an instant (hypothesis).
+    rows = [f"2026-03-{d:02d}T12:00:00+01:00" for d in range(1, 29)] * 4
+    rows.insert(50, "2026-03-04T12:00:00+30:00")
+    s = run("at\n" + "\n".join(rows) + "\n")
+    at = col(s, "at")
+    assert at["type"] == "datetime" and at["timezone"] == "utc"
+    assert at["misfits"]["count"] == 1
+    assert at["misfits"]["examples"] == ["2026-03-04T12:00:00+30:00"]
+    assert at["misfits"]["first_lines"] == [52]
+    assert at["min"] == "2026-03-01T11:00:00Z"
+
+
 def test_integers_beyond_2_to_the_53_stay_exact() -> None:
     s = run("id\n9007199254740993\n-9999999999999999\n1\n")
     assert s["issues"]["parse_error"] is None
