@@ -22,7 +22,7 @@ from csv_classify import classify
 from csv_columns import ColumnState
 from csv_distinct import DistinctValues, add_values_by_column
 from csv_readings import starts_typed_by_column
-from csv_slots import starts_of
+from csv_slots import slots_of, starts_of
 from csv_text import text_by_column
 from csv_typing import Locate, Unique
 
@@ -50,9 +50,7 @@ def add_batch(states: list[ColumnState], cols: list[pa.Array], locate: Locate) -
 
 def _end_to_end(cols: list[pa.Array], group: list[int]) -> tuple[pa.Array, pa.Array]:
     """The columns ``group`` names laid end to end, and each value's column index."""
-    nrows = len(cols[0])
-    ends = pa.array([nrows * (i + 1) for i in range(len(group))], pa.int32())
-    column = pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, pa.array(group, pa.int32())))
+    column = slots_of([(j, len(cols[j])) for j in group])
     return pa.concat_arrays([cols[j] for j in group]), column
 
 

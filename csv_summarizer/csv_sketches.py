@@ -112,8 +112,7 @@ class HyperLogLog:
             return
         packed = pa.concat_arrays(self._waiting)
         self._waiting, self._waiting_count = [], 0
-        index = pc.cast(pc.shift_right(packed, pa.scalar(8, _U32)), pa.int64())
-        rank = pc.cast(pc.bit_wise_and(packed, pa.scalar(0xFF, _U32)), pa.uint8())
+        index, rank = _unpacked(packed)
         self._registers = _raised(self._registers, index, rank)
 
     def estimate(self) -> int:
@@ -164,9 +163,8 @@ def raise_waiting_by_column(hlls: list[HyperLogLog], registers_at_once: int = 1 
         registers = pa.concat_arrays([hll._registers for hll in group])
         packed = pa.concat_arrays([part for hll in group for part in hll._waiting])
         slots = slots_of([(slot, hll._waiting_count) for slot, hll in enumerate(group)])
-        index = pc.cast(pc.shift_right(packed, pa.scalar(8, _U32)), pa.int64())
+        index, rank = _unpacked(packed)
         index = pc.add(index, pc.multiply(pc.cast(slots, pa.int64()), m))
-        rank = pc.cast(pc.bit_wise_and(packed, pa.scalar(0xFF, _U32)), pa.uint8())
         raised = _raised(registers, index, rank)
         for slot, hll in enumerate(group):
             hll._registers = pa.concat_arrays([raised.slice(slot * m, m)])
@@ -187,6 +185,12 @@ def _packed(index: pa.Array, rank: pa.Array) -> pa.Array:
     """``index << 8 | rank`` as uint32 (``p`` is at most 14: the index fits in 24 bits)."""
     shifted = pc.shift_left(pc.cast(index, _U32), pa.scalar(8, _U32))
     return pc.bit_wise_or(shifted, pc.cast(rank, _U32))
+
+
+def _unpacked(packed: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``_packed`` undone: each value's register (int64) and rank (uint8)."""
+    index = pc.cast(pc.shift_right(packed, pa.scalar(8, _U32)), pa.int64())
+    return index, pc.cast(pc.bit_wise_and(packed, pa.scalar(0xFF, _U32)), pa.uint8())
 
 
 def _raised(registers: pa.Array, index: pa.Array, rank: pa.Array) -> pa.Array:
