@@ -198,6 +198,7 @@ class ColumnState:
         else:
             self.text.merge(text)
         self.readings.add(values, where, distinct, typed_start)
+        self.readings.forget_batch()  # exact values are hashed only when sketching starts
         self.distinct.add_exact(distinct)
 
     @staticmethod

@@ -125,6 +125,7 @@ class DistinctValues:
         same for many columns at once)."""
         assert self.hll is not None and self.heavy is not None
         hashes, labels = self.hashes(values)
+        self.readings.forget_batch()
         self.hll.add_hashes(hashes)
         self.heavy.add(hashes, labels)
 
@@ -283,6 +284,8 @@ def add_values_by_column(columns: list[DistinctValues], batches: list[pa.Array])
     """``add_values`` for many sketched columns at once (a wide file's batch): the values
     hashed by kind, not by column, then every sketch updated in a few grouped calls."""
     hashes, labels, slots = _hashes_by_column(columns, batches)
+    for column in columns:
+        column.readings.forget_batch()
     hlls = [column.hll for column in columns if column.hll is not None]
     heavies = [column.heavy for column in columns if column.heavy is not None]
     assert len(hlls) == len(heavies) == len(columns), "every column is sketched"

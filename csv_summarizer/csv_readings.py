@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from csv_classify import TS, cast_or_none
 from csv_date_formats import DMY, MDY, YMD, date_pattern, read_settled_dates
-from csv_formats import ANY_KIND_RE, Batch, Reading, has_formatted
+from csv_formats import ANY_KIND_RE, Batch, Reading, Shapes, has_formatted
 from csv_number_formats import COMMA, PERCENT, POINT, read_settled_numbers
 from csv_typing import Locate, Typing, Unique
 
@@ -58,10 +58,11 @@ class Readings:
         self.formatted = False
         self.typings: dict[Reading, Typing] = {default: new_typing()}
         self.settled_by: dict[str, int] = {}  # reading -> line of the value that settled it
-        self.ambiguous: set[str] = set()  # readings with a value read both ways
-        self.separators: set[str] = set()
-        self.date_shapes: Counter[str] = Counter()
-        self.negatives: set[str] = set()
+        # Readings with a value read both ways: frozen, so that the columns with none (most)
+        # share the one empty set; an empty set is 216 bytes, and wide files have 10,000s.
+        self.ambiguous: frozenset[str] = frozenset()
+        self._shapes: Shapes | None = None  # how a formatted column's values were written
+        self._point_settled_now = False  # by this batch's plain values
 
     # ---- per batch -------------------------------------------------------------------
     def add(
@@ -70,7 +71,7 @@ class Readings:
         """One batch of non-null values (and its distinct values with counts, while they
         are counted). ``typed_start`` False says, from a check of many columns at once,
         that no value starts like a number, date or boolean word."""
-        self._fresh: set[str] = set()  # readings settled by this batch's plain values
+        self._point_settled_now = False
         if not self.formatted:
             typing = next(iter(self.typings.values()))
             if typing.fast_integers(v, where):
@@ -90,6 +91,13 @@ class Readings:
                 self.formatted = True
         self._add_formatted(v, where, uniq)
 
+    def forget_batch(self) -> None:
+        """Drop the last batch's typed values (``Typing.fast``) once hashed, or at once
+        while the column is counted exactly: kept, they would stay until the next batch
+        (a batch's worth of numbers in every column of a wide file)."""
+        for typing in self.typings.values():
+            typing.fast = None
+
     @property
     def may_classify(self) -> bool:
         """Whether the next batch may be classified value by value: a plain column not
@@ -104,7 +112,7 @@ class Readings:
         if pc.any(point).as_py():
             first = pc.indices_nonzero(point)[0].as_py()
             self._settle("decimal_mark", POINT, _line_of(values, first, v, where))
-            self._fresh.add("decimal_mark")
+            self._point_settled_now = True
         elif pc.any(ambiguous).as_py():
             self.formatted = True
 
@@ -119,7 +127,7 @@ class Readings:
         if self.decimal_mark is None and (ev.point_only or ev.comma_only):
             mark = self._majority(ev.point_only, ev.comma_only, POINT, COMMA, "decimal_mark")
             self._settle("decimal_mark", mark, self._line(batch, mark, values, v, where))
-        elif "decimal_mark" in self._fresh and self.decimal_mark == POINT and ev.point_only:
+        elif self._point_settled_now and self.decimal_mark == POINT and ev.point_only:
             # Settled just now by a plain value: a formatted one may come before it.
             line = self._line(batch, POINT, values, v, where)
             if line is not None:
@@ -132,9 +140,9 @@ class Readings:
         if self.date_order is None and ev.ambiguous_dates:
             self._twin("date_order", MDY, DMY)
         shapes = batch.shapes()
-        self.separators.update(shapes.separators)
-        self.date_shapes.update(shapes.date_shapes)
-        self.negatives.update(shapes.negatives)
+        self.shapes.separators.update(shapes.separators)
+        self.shapes.date_shapes.update(shapes.date_shapes)
+        self.shapes.negatives.update(shapes.negatives)
         at = None if uniq is None else pc.index_in(v, value_set=uniq[0])
         for reading, typing in self.typings.items():
             read = batch.read(self._effective(reading))
@@ -155,8 +163,8 @@ class Readings:
         read = read_settled_numbers(values, self.decimal_mark, self.unit)
         if read is None:
             return False
-        self.separators.update(read.separators)
-        self.negatives.update(read.negatives)
+        self.shapes.separators.update(read.separators)
+        self.shapes.negatives.update(read.negatives)
         if uniq is None:
             typing.add(read.text, where, None, shown=v)
         else:
@@ -167,12 +175,12 @@ class Readings:
     def _add_settled_dates(self, v: pa.Array, where: Locate, uniq: Unique | None) -> bool:
         """Whether the batch was all valid dates of the column's one form, in its settled
         order (and is counted)."""
-        if len(self.typings) != 1 or len(self.date_shapes) != 1:
+        if len(self.typings) != 1 or len(self.shapes.date_shapes) != 1:
             return False
         typing = next(iter(self.typings.values()))
         if typing.hyp not in ("date", "datetime"):
             return False
-        (shape,) = self.date_shapes
+        (shape,) = self.shapes.date_shapes
         order = self.date_order or (DMY if shape[1:2] == "." else None)
         if order is None:
             return False
@@ -180,7 +188,7 @@ class Readings:
         text = read_settled_dates(values, shape, order)
         if text is None:
             return False
-        self.date_shapes[shape] += len(values)
+        self.shapes.date_shapes[shape] += len(values)
         if uniq is None:
             typing.add(text, where, None, shown=v)
         else:
@@ -208,7 +216,7 @@ class Readings:
         setattr(self, reading, option)
         if line is not None:
             self.settled_by[reading] = line
-        self.ambiguous.discard(reading)
+        self.ambiguous -= {reading}
         kept = {r: t for r, t in self.typings.items() if getattr(r, reading) == option}
         if not kept:
             # No twin yet: the one typing saw only values that read the same both ways.
@@ -216,7 +224,7 @@ class Readings:
         self.typings = kept
 
     def _twin(self, reading: str, first: str, second: str) -> None:
-        self.ambiguous.add(reading)
+        self.ambiguous |= {reading}
         if len({getattr(r, reading) for r in self.typings}) > 1:
             return
         born: dict[Reading, Typing] = {}
@@ -230,12 +238,19 @@ class Readings:
     def _order_of_forms(self) -> str | None:
         """The order the column's dates were written in when no value could be read in
         two orders (31.12.2024, 6-May-2024, 2024/05/06): the most frequent form's."""
-        if "date_order" in self.ambiguous or not self.date_shapes:
+        if "date_order" in self.ambiguous or not self.shapes.date_shapes:
             return None
-        shapes = [shape for shape, _ in self.date_shapes.most_common()]
+        shapes = [shape for shape, _ in self.shapes.date_shapes.most_common()]
         if any(shape[0] == "S" and shape[1] in "/-" for shape in shapes):
             return None  # month and day could be either way round
         return YMD if shapes[0][0] == "Y" else DMY
+
+    @property
+    def shapes(self) -> Shapes:
+        """How the values were written (formatted columns only: made when first needed)."""
+        if self._shapes is None:
+            self._shapes = Shapes()
+        return self._shapes
 
     @property
     def typing(self) -> Typing:
@@ -259,7 +274,7 @@ class Readings:
         reading = self.reading
         if typ in NUMBER_TYPES:
             mark = reading.decimal_mark
-            grouping = sorted({ch for s in self.separators for ch in s if ch != mark})
+            grouping = sorted({ch for s in self.shapes.separators for ch in s if ch != mark})
             unit = self.unit
             return {
                 "kind": "number",
@@ -267,13 +282,13 @@ class Readings:
                 "grouping": grouping,
                 "unit": None if unit is None else "percent" if unit == PERCENT else "currency",
                 "currency": unit if unit not in (None, PERCENT) else None,
-                "negative": sorted(self.negatives),
+                "negative": sorted(self.shapes.negatives),
                 "ambiguous": "decimal_mark" in self.ambiguous,
                 "settled_by_line": self.settled_by.get("decimal_mark"),
             }
         order = self.date_order or self._order_of_forms() or reading.date_order
         patterns: Counter[str] = Counter()
-        for shape, n in self.date_shapes.items():
+        for shape, n in self.shapes.date_shapes.items():
             patterns[date_pattern(shape, order)] += n
         return {
             "kind": "date",

@@ -237,11 +237,12 @@ class QuantileSample:
             self._pending_v.append(values)
             self._pending_k.append(keys)
             self._pending += len(values)
-        # Compacted every ~2 * size values, or every batch while that is cheap (see
+        # Compacted once half a sample is pending (the peak, 1.5 samples, is what a
+        # column's memory share pays for), or every batch while that is cheap (see
         # COMBINED_BELOW_BYTES). The sample is the same either way (the ``size`` smallest
         # keys).
         pending_bytes = 16 * self._pending
-        if self._pending + len(self.values) > 2 * self.size or (
+        if self._pending + len(self.values) > self.size + self.size // 4 or (
             len(self._pending_v) > 1 and pending_bytes < COMBINED_BELOW_BYTES
         ):
             self._compact()
