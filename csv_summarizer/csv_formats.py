@@ -91,7 +91,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Shapes:
-    """How one batch's values were written, for the column's ``format``."""
+    """How values were written (one batch's, or a column's so far), for its ``format``."""
 
     separators: set[str] = field(default_factory=set)  # in the numbers' digits
     date_shapes: Counter[str] = field(default_factory=Counter)  # keys for ``date_pattern``

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 from csv_classify import BOOL_SET, TRUE_SET, TS, cast_or_none, classify, to_micros
+from csv_examples import FirstExamples
 from csv_numbers import ExactInts, Moments, Range, finite
 from csv_sketches import QuantileSample
 from csv_types import AWARE_RE, TYPE_ORDER
@@ -45,8 +46,7 @@ class Typing:
         self.nonnull = 0
         self.class_counts = dict.fromkeys(CLASSES, 0)  # values of each class
         # Created as needed, like the sample: a wide file's column holds a few classes.
-        self.first: dict[str, list[tuple[int, str]]] = {}
-        self.first_other: list[tuple[int, str]] = []
+        self.first: dict[str, FirstExamples] = {}  # by class, "other" for text
         self.hyp: str | None = None
         self.moments = Moments()
         self.ints = ExactInts()
@@ -116,8 +116,8 @@ class Typing:
         return value[: self.value_chars], len(value) > self.value_chars
 
     def _note_first(self, cls: str, mask: pa.Array | None, v: pa.Array, where: Locate) -> None:
-        store = self.first_other if cls == "other" else self.first.setdefault(cls, [])
-        need = self.max_examples - len(store)
+        store = self.first.get(cls)
+        need = self.max_examples - (0 if store is None else len(store))
         if need <= 0:
             return
         if mask is None:
@@ -129,7 +129,9 @@ class Typing:
         lines = where(idx)
         shown = v if self._shown is None else self._shown
         vals = self._clip(pc.take(shown, pa.array(idx, pa.int64()))).to_pylist()
-        store.extend(zip(lines, vals, strict=True))
+        if store is None:
+            store = self.first[cls] = FirstExamples()
+        store.extend(lines, vals)
 
     def fast_integers(self, v: pa.Array, where: Locate) -> bool:
         """Whether the batch was all plain integers (and is now counted): the one fast
@@ -320,10 +322,9 @@ class Typing:
         count = 0 if fitting is None else self.nonnull - fit
         examples: list[tuple[int, str]] = []
         if count and fitting is not None:
-            for cls, lst in self.first.items():
+            for cls, store in self.first.items():
                 if cls not in fitting:
-                    examples.extend(lst)
-            examples.extend(self.first_other)
+                    examples.extend(store.items())
             examples.sort()
             examples = examples[: self.max_examples]
         shown = [self.display(val) for _, val in examples]
