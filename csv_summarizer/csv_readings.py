@@ -40,6 +40,7 @@ from csv_typing import Locate, Typing, Unique
 AMBIGUOUS_PLAIN_RE = r"^[-+]?[1-9][0-9]{0,2}\.[0-9]{3}$"
 POINT_ONLY_PLAIN_RE = r"^[-+]?([0-9]*\.[0-9]*|[0-9.]+[eE][-+]?[0-9]+|(?i:inf|infinity))$"
 NUMBER_TYPES = ("integer", "number")
+NO_READINGS: frozenset[str] = frozenset()  # shared: ``frozenset()`` is a new object each time
 DATE_TYPES = ("date", "datetime")
 
 
@@ -59,8 +60,8 @@ class Readings:
         self.typings: dict[Reading, Typing] = {default: new_typing()}
         self.settled_by: dict[str, int] = {}  # reading -> line of the value that settled it
         # Readings with a value read both ways: frozen, so that the columns with none (most)
-        # share the one empty set; an empty set is 216 bytes, and wide files have 10,000s.
-        self.ambiguous: frozenset[str] = frozenset()
+        # share one empty set; an empty set is 216 bytes, and wide files have 10,000s.
+        self.ambiguous = NO_READINGS
         self._shapes: Shapes | None = None  # how a formatted column's values were written
         self._point_settled_now = False  # by this batch's plain values
 
