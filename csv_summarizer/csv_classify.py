@@ -28,14 +28,19 @@ TS = pa.timestamp("us")
 _TS_UTC = pa.timestamp("us", tz="UTC")
 
 
+CAST_PROBED_ABOVE = 1024  # values
+
+
 def cast_or_none(arr: pa.Array, typ: pa.DataType) -> pa.Array | None:
     """The cast, or None if any value does not convert.
 
     A failing cast costs as much as a full one and more (~10 ms per 37k values), so the
-    first value is tried alone first: text columns fail there, at almost no cost.
+    first value of a long array is tried alone first: text columns fail there, at almost
+    no cost. A short one (a wide file's batch) is cast at once: a second call would cost
+    more than the values.
     """
     try:
-        if len(arr) > 1:
+        if len(arr) > CAST_PROBED_ABOVE:
             pc.cast(arr.slice(0, 1), typ)
         return pc.cast(arr, typ)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

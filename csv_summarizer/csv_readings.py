@@ -75,15 +75,21 @@ class Readings:
         self._point_settled_now = False
         if not self.formatted:
             typing = next(iter(self.typings.values()))
+            if not typed_start:
+                # Text whatever the reading: no cast, boolean word or decimal pattern can
+                # match a value that does not start like one (a wide file's text columns).
+                typing.add_text(v, where)
+                return
             if typing.fast_integers(v, where):
                 return  # an integer reads the same under every reading
             if self.decimal_mark is None and typing.hyp in (None, "integer", "number"):
                 self._plain_decimals(v if uniq is None else uniq[0], v, where)
             if not self.formatted:
-                if typing.try_fast(v, where, uniq):
+                # An integer or untyped column's fast path is ``fast_integers``, just tried.
+                if typing.hyp not in (None, "integer") and typing.try_fast(v, where, uniq):
                     return
                 values = v if uniq is None else uniq[0]
-                if not typed_start or not _starts_typed(values):
+                if not _starts_typed(values):
                     typing.add_text(v, where)  # no value starts like a number, date or word
                     return
                 if _all_plain(values) or not has_formatted(values):

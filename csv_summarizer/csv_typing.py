@@ -136,6 +136,7 @@ class Typing:
     def fast_integers(self, v: pa.Array, where: Locate) -> bool:
         """Whether the batch was all plain integers (and is now counted): the one fast
         path that needs no reading, as an integer reads the same under every one."""
+        self.fast = None  # as ``try_fast``, which ``Readings.add`` skips after this
         if self.hyp not in ("integer", None) or not self._integers(v, where):
             return False
         self.nonnull += len(v)
