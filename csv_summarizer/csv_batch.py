@@ -80,13 +80,14 @@ def _add_exact(
     counts = pc.take(counted["count_all"], order).combine_chunks()
     isnull = states[group[0]].nulls.mask(distinct)
     null_columns, keep = _with_nulls(ids, isnull)
-    typed_columns = starts_typed_by_column(distinct, ids)
     if keep is None:
-        text = text_by_column(ids, distinct, counts)
+        kept_ids, kept, kept_counts = ids, distinct, counts
     else:
-        text = text_by_column(
-            pc.filter(ids, keep), pc.filter(distinct, keep), pc.filter(counts, keep)
-        )
+        kept_ids, kept = pc.filter(ids, keep), pc.filter(distinct, keep)
+        kept_counts = pc.filter(counts, keep)
+    # Of the values that are not null, as the columns' typing sees them.
+    typed_columns = starts_typed_by_column(kept, kept_ids)
+    text = text_by_column(kept_ids, kept, kept_counts)
     sizes = pc.value_counts(ids).field("counts").to_pylist()
     classes = _classes_by_column(states, group, distinct, sizes, typed_columns)
     start = 0
@@ -139,11 +140,12 @@ def _add_sketched(
     values, column = _end_to_end(cols, group)
     isnull = states[group[0]].nulls.mask(values)
     null_columns, keep = _with_nulls(column, isnull)
-    typed_columns = starts_typed_by_column(values, column)
     if keep is None:
-        text = text_by_column(column, values)
+        kept_column, kept = column, values
     else:
-        text = text_by_column(pc.filter(column, keep), pc.filter(values, keep))
+        kept_column, kept = pc.filter(column, keep), pc.filter(values, keep)
+    typed_columns = starts_typed_by_column(kept, kept_column)
+    text = text_by_column(kept_column, kept)
     nrows = len(cols[0])
     counted: list[DistinctValues] = []
     batches: list[pa.Array] = []

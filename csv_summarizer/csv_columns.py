@@ -133,7 +133,7 @@ class ColumnState:
         locate: Locate,
         isnull: pa.Array | None,
         text: TextBatch | None = None,
-        typed_start: bool = True,
+        typed_start: bool | None = None,
     ) -> pa.Array | None:
         """``add_values`` up to the sketches: nulls, text statistics and typing counted,
         the non-null values returned for the sketches (None: there are none), which
@@ -167,7 +167,7 @@ class ColumnState:
         distinct: Unique,
         isnull: pa.Array | None,
         text: TextBatch | None = None,
-        typed_start: bool = True,
+        typed_start: bool | None = None,
     ) -> None:
         """While distinct values are counted exactly: a batch, its distinct values with
         their counts, which of those are null (None: none is), and the text statistics of

@@ -67,15 +67,19 @@ class Readings:
 
     # ---- per batch -------------------------------------------------------------------
     def add(
-        self, v: pa.Array, where: Locate, uniq: Unique | None, typed_start: bool = True
+        self,
+        v: pa.Array,
+        where: Locate,
+        uniq: Unique | None,
+        typed_start: bool | None = None,
     ) -> None:
         """One batch of non-null values (and its distinct values with counts, while they
-        are counted). ``typed_start`` False says, from a check of many columns at once,
-        that no value starts like a number, date or boolean word."""
+        are counted). ``typed_start`` says, from a check of many columns at once, whether
+        some value starts like a number, date or boolean word (None: not checked)."""
         self._point_settled_now = False
         if not self.formatted:
             typing = next(iter(self.typings.values()))
-            if not typed_start:
+            if typed_start is False:
                 # Text whatever the reading: no cast, boolean word or decimal pattern can
                 # match a value that does not start like one (a wide file's text columns).
                 typing.add_text(v, where)
@@ -89,7 +93,7 @@ class Readings:
                 if typing.hyp not in (None, "integer") and typing.try_fast(v, where, uniq):
                     return
                 values = v if uniq is None else uniq[0]
-                if not _starts_typed(values):
+                if not (typed_start or _starts_typed(values)):
                     typing.add_text(v, where)  # no value starts like a number, date or word
                     return
                 if _all_plain(values) or not has_formatted(values):

@@ -64,3 +64,28 @@ def test_columns_summarized_together_match_one_by_one(
         assert {"id", "note", "amount", "at", "mixed"} <= set(sketched)
         assert columns["note"]["distinct_approximate"] is True
         assert columns["city"]["distinct_approximate"] is False
+
+
+def test_a_null_token_that_starts_like_a_number_does_not_type_a_text_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "-" is a null token and starts like a number: the grouped check of which columns
+    # start typed looks at the values that are not null, as the column's typing does.
+    rnd = random.Random(5)
+    rows = ["words,dashes_and_ints,only_dashes"]
+    for i in range(400):
+        word = rnd.choice(("alpha", "beta", "-", "gamma"))
+        number = rnd.choice(("-", str(rnd.randrange(-50, 50))))
+        rows.append(f"{word},{number},-")
+    data = "\n".join(rows) + "\n"
+    monkeypatch.setattr(csv_batch, "GROUP_BELOW_ROWS", 0)
+    one_by_one = run(data, LIMITS)
+    monkeypatch.setattr(csv_batch, "GROUP_BELOW_ROWS", 1 << 30)
+    together = run(data, LIMITS)
+    assert together == one_by_one
+    words, numbers, dashes = together["columns"]
+    dash_count = sum(1 for row in rows[1:] if row.split(",")[0] == "-")
+    assert (words["type"], words["nulls"], words["misfits"]["count"]) == ("string", dash_count, 0)
+    assert words["null_spellings"] == {"-": dash_count}
+    assert numbers["type"] == "integer" and numbers["misfits"]["count"] == 0
+    assert (dashes["type"], dashes["nulls"], dashes["count"]) == ("null", 400, 0)
