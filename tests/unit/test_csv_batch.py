@@ -73,7 +73,7 @@ def test_a_null_token_that_starts_like_a_number_does_not_type_a_text_column(
     # start typed looks at the values that are not null, as the column's typing does.
     rnd = random.Random(5)
     rows = ["words,dashes_and_ints,only_dashes"]
-    for i in range(400):
+    for _ in range(400):
         word = rnd.choice(("alpha", "beta", "-", "gamma"))
         number = rnd.choice(("-", str(rnd.randrange(-50, 50))))
         rows.append(f"{word},{number},-")
