@@ -6,9 +6,10 @@ from array import array
 
 
 class FirstExamples:
-    """Up to ``limit`` values in the order they came, each with its line, kept compactly:
-    a wide file's thousands of columns each keep a few classes' worth, and as tuples of
-    line and string an example costs ~150 bytes of objects; here, ~16 and its characters.
+    """Values in the order they came, each with its line (how many is the caller's limit,
+    ``Typing.max_examples``), kept compactly: a wide file's thousands of columns each keep
+    a few classes' worth, and as tuples of line and string an example costs ~150 bytes of
+    objects; here, ~16 and its characters.
     """
 
     __slots__ = ("_ends", "_lines", "_text")

@@ -40,8 +40,8 @@ from csv_typing import Locate, Typing, Unique
 AMBIGUOUS_PLAIN_RE = r"^[-+]?[1-9][0-9]{0,2}\.[0-9]{3}$"
 POINT_ONLY_PLAIN_RE = r"^[-+]?([0-9]*\.[0-9]*|[0-9.]+[eE][-+]?[0-9]+|(?i:inf|infinity))$"
 NUMBER_TYPES = ("integer", "number")
-NO_READINGS: frozenset[str] = frozenset()  # shared: ``frozenset()`` is a new object each time
 DATE_TYPES = ("date", "datetime")
+NO_READINGS: frozenset[str] = frozenset()  # shared: ``frozenset()`` is a new object each time
 
 
 def file_default(delimiter: str) -> Reading:

@@ -28,6 +28,7 @@ _U32 = pa.uint32()
 # hold less than this: small parts cost more in their arrays' fixed cost (0.6-1.5 KiB
 # each, the C++ side included) than a copy, and thousands of columns keep thousands.
 COMBINED_BELOW_BYTES = 64 << 10
+_SAMPLE_SLOT_BYTES = 12  # a sampled value (float64) and its key (float32)
 _M1 = pa.scalar(0xFF51AFD7ED558CCD, _U64)
 _M2 = pa.scalar(0xC4CEB9FE1A85EC53, _U64)
 _LEN_MUL = pa.scalar(0x9E3779B97F4A7C15, _U64)
@@ -247,11 +248,11 @@ class QuantileSample:
             self._pending_v.append(values)
             self._pending_k.append(keys)
             self._pending += len(values)
-        # Compacted once half a sample is pending (the peak, 1.5 samples, is what a
-        # column's memory share pays for), or every batch while that is cheap (see
+        # Compacted once a quarter of a sample is pending (the peak, 1.25 samples, is what
+        # a column's memory share pays for), or every batch while that is cheap (see
         # COMBINED_BELOW_BYTES). The sample is the same either way (the ``size`` smallest
         # keys).
-        pending_bytes = 12 * self._pending
+        pending_bytes = _SAMPLE_SLOT_BYTES * self._pending
         if self._pending + len(self.values) > self.size + self.size // 4 or (
             len(self._pending_v) > 1 and pending_bytes < COMBINED_BELOW_BYTES
         ):
