@@ -195,13 +195,9 @@ def _unpacked(packed: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def _raised(registers: pa.Array, index: pa.Array, rank: pa.Array) -> pa.Array:
-    """``registers`` with each ``index``'s register raised to its largest ``rank``."""
-    better = pc.greater(rank, pc.take(registers, index))
-    nbetter = pc.sum(better).as_py() or 0
-    if nbetter == 0:
-        return registers
-    if nbetter < len(rank):
-        rank, index = pc.filter(rank, better), pc.filter(index, better)
+    """``registers`` with each ``index``'s register raised to its largest ``rank``: waiting
+    values, each of which beat its register when it was added (``add_hashes`` and
+    ``add_hashes_by_column`` keep no other), and registers change only here."""
     # Per register, the largest rank: sort ascending by rank and scatter (the last write to
     # a position wins). Every rank scattered beats its register, so it replaces it.
     order = pc.array_sort_indices(rank)
