@@ -26,6 +26,13 @@ class Dialect:
     header_field_count: int | None = None
 
 
+def mean_field_chars(text: str, delimiter: str) -> float:
+    """About how many characters a field of ``text`` takes, its delimiter or line break
+    included (quoted delimiters counted as fields: an estimate for the reader's block)."""
+    fields = text.count(delimiter) + max(1, text.count("\n") or text.count("\r"))
+    return len(text) / fields
+
+
 def _cell_kind(cell: str, nulls: frozenset[str]) -> str:
     s = cell.strip()
     if s in nulls or not s:

@@ -51,6 +51,25 @@ def block_bytes(limits: CsvLimits) -> int:
     return max(limits.block_size, 2 * limits.max_field_bytes + (64 << 10))
 
 
+# A batch's calls are made per column: past this many columns, a block's share of each
+# (~8 KiB of a 4 MiB block, ~1,000 short values) costs more in calls than in values, and
+# the block grows with the column count.
+WIDE_COLUMNS = 512
+# The most a wide file's block grows to, as a multiple of ``block_bytes``.
+WIDE_BLOCK_GROWTH = 4
+# A batch's transient arrays grow with its values, not its bytes: a block holds at most as
+# many values as the base block holds of the shortest (a digit and its delimiter, ~4 bytes).
+SHORTEST_VALUE_BYTES = 4
+
+
+def reader_block(limits: CsvLimits, ncols: int, value_bytes: float) -> int:
+    """pyarrow's block for a file of ``ncols`` columns of ~``value_bytes`` a value (its
+    delimiter included): ``block_bytes``, grown for wide files within the bounds above."""
+    base = block_bytes(limits)
+    growth = min(ncols / WIDE_COLUMNS, value_bytes / SHORTEST_VALUE_BYTES, WIDE_BLOCK_GROWTH)
+    return max(base, int(base * growth))
+
+
 def record_limit(limits: CsvLimits) -> int:
     """The longest record pyarrow is given (line break excluded): well within its block."""
     return block_bytes(limits) - (32 << 10)

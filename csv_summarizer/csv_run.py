@@ -26,7 +26,7 @@ from csv_ending import Ending
 from csv_errors import CsvRejectedError
 from csv_feed import Utf8Feed
 from csv_invalid_rows import InvalidRows
-from csv_limits import CsvLimits, block_bytes
+from csv_limits import CsvLimits, reader_block
 from csv_lines import BatchLines, line_breaks_in, row_breaks
 from csv_oversized import OversizedFields
 from csv_readings import file_default
@@ -53,6 +53,7 @@ class Run:
         feed: Utf8Feed,
         time_left: Callable[[], float] | None = None,
         lines_before: int = 0,
+        field_chars: float = 0.0,
     ) -> None:
         self.dialect = dialect
         self.limits = limits
@@ -117,7 +118,8 @@ class Run:
         # left open swallowed.
         self.last_record_line = 0
         self.last_record_breaks = 0
-        self.block = block_bytes(limits)
+        # Wide files get a larger block: a batch's per-column calls then serve more rows.
+        self.block = reader_block(limits, ncols, field_chars)
 
     def execute(self) -> dict[str, Any]:
         internal = [f"c{i}" for i in range(len(self.states))]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from csv_blank_lines import BlankLines
-from csv_dialect import sniff_dialect
+from csv_dialect import mean_field_chars, sniff_dialect
 from csv_encoding import decode_sample, detect_encoding
 from csv_errors import REASONS, CsvRejectedError
 from csv_feed import Utf8Feed, scan_offset
@@ -153,7 +153,14 @@ def summarize(
         skipped_bytes=blank_prefix.nbytes,
         long_records=long_records,
     )
-    run = Run(dialect, limits, feed, time_left, lines_before=blank_prefix.lines)
+    run = Run(
+        dialect,
+        limits,
+        feed,
+        time_left,
+        lines_before=blank_prefix.lines,
+        field_chars=mean_field_chars(text, dialect.delimiter),
+    )
     summary = run.execute()
     if feed.source.truncated and limits.over_max_bytes == "reject":
         compressed = " once decompressed" if src.compression else ""
