@@ -26,7 +26,7 @@ from csv_ending import Ending
 from csv_errors import CsvRejectedError
 from csv_feed import Utf8Feed
 from csv_invalid_rows import InvalidRows
-from csv_limits import CsvLimits, reader_block
+from csv_limits import CsvLimits, block_bytes, reader_block
 from csv_lines import BatchLines, line_breaks_in, row_breaks
 from csv_oversized import OversizedFields
 from csv_readings import file_default
@@ -123,7 +123,9 @@ class Run:
 
     def execute(self) -> dict[str, Any]:
         internal = [f"c{i}" for i in range(len(self.states))]
-        self.feed.read_ahead.ahead = 3 * self.block
+        # Reads come a block at a time: three base blocks ahead, or two grown ones (the one
+        # being parsed and the next), so that a grown block costs no more read-ahead bytes.
+        self.feed.read_ahead.ahead = max(2 * self.block, 3 * block_bytes(self.limits))
         reader = None
         upcoming: Future[pa.RecordBatch] | None = None
         summarizing = False
