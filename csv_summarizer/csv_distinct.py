@@ -27,6 +27,7 @@ from csv_typing import Unique
 
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
 SUMMED_IN_PYTHON = 1_000  # values summed by a dict rather than by pyarrow
+LABELS_AT_ONCE_BYTES = 1 << 20  # top values taken whole to be cut to labels
 
 
 class Shown(NamedTuple):
@@ -184,17 +185,24 @@ class DistinctValues:
         self.heavy = HeavyHitters(self.heavy_capacity, label=self.clip)
         top_n = min(table.num_rows, self.heavy.capacity + 1)
         top = pc.select_k_unstable(table, k=top_n, sort_keys=[("count", "descending")])
-        # Cut a few kept values at a time: taking them whole first would copy up to the
-        # whole budget (wide values), cutting every value first would copy all of them.
-        step = 8
-        labels = [
-            self.clip(pc.take(table["value"], top[i : i + step]).combine_chunks())
-            for i in range(0, top_n, step)
-        ]
         self.heavy.seed(
-            pa.concat_arrays(labels),
+            self._labels_of(table["value"], top),
             pc.take(table["count"], top).combine_chunks(),
             pc.take(pa.chunked_array(hashes, pa.uint64()), top).combine_chunks(),
+        )
+
+    def _labels_of(self, values: pa.ChunkedArray, top: pa.Array) -> pa.Array:
+        """The kept values at ``top``, cut to labels: taken at once while they are small,
+        else a few at a time (taking wide values whole would copy up to the whole budget;
+        cutting every value first would copy all of them)."""
+        if (pc.sum(pc.take(pc.binary_length(values), top)).as_py() or 0) <= LABELS_AT_ONCE_BYTES:
+            return self.clip(pc.take(values, top).combine_chunks())
+        step = 8
+        return pa.concat_arrays(
+            [
+                self.clip(pc.take(values, top[i : i + step]).combine_chunks())
+                for i in range(0, len(top), step)
+            ]
         )
 
     def _hashes_in_order(self, values: pa.Array) -> pa.Array:

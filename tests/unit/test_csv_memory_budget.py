@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import csv_distinct
 import pyarrow as pa
 from csv_classify import longest_bytes
 from csv_columns import ColumnState
@@ -165,3 +166,20 @@ def test_thousands_of_columns_keep_no_more_than_the_budget_between_them():
     assert s["rows"] == nrows and len(kept) == ncols
     assert all(c["distinct_approximate"] for c in s["columns"])
     assert sum(kept) <= limits.memory_budget_bytes
+
+
+def test_top_value_labels_are_the_same_taken_at_once_or_a_few_at_a_time(monkeypatch):
+    # Wide values, some repeated: the column switches to sketches, whose top values are
+    # seeded from the exact counts, cut to labels (all at once while they are small).
+    rnd = random.Random(8)
+    values = [f"{rnd.randrange(40):03d}" + "w" * 400 + str(i) for i in range(600)]
+    values += [values[rnd.randrange(40)] for _ in range(400)]
+    text = _csv(values)
+    at_once = col(run(text, SMALL), "v")
+    monkeypatch.setattr(csv_distinct, "LABELS_AT_ONCE_BYTES", 0)
+    stepwise = col(run(text, SMALL), "v")
+    assert at_once["distinct_approximate"] is True
+    assert at_once["top_values"] == stepwise["top_values"]
+    assert at_once["top_values_count_error"] == stepwise["top_values_count_error"]
+    assert [len(t["value"]) for t in at_once["top_values"]] == [200] * 5
+    assert all(t["truncated"] for t in at_once["top_values"])
