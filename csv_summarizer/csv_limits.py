@@ -55,8 +55,9 @@ def block_bytes(limits: CsvLimits) -> int:
 # (~8 KiB of a 4 MiB block, ~1,000 short values) costs more in calls than in values, and
 # the block grows with the column count.
 WIDE_COLUMNS = 512
-# The most a wide file's block grows to, as a multiple of ``block_bytes``.
-WIDE_BLOCK_GROWTH = 4
+# The most a wide file's block grows to, as a multiple of ``block_bytes``: the value size
+# is the sample's, and a file whose later values are shorter has more values a batch.
+WIDE_BLOCK_GROWTH = 2
 # A batch's transient arrays grow with its values, not its bytes: a block holds at most as
 # many values as the base block holds of the shortest (a digit and its delimiter, ~4 bytes).
 SHORTEST_VALUE_BYTES = 4

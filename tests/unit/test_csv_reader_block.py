@@ -34,8 +34,8 @@ def test_the_block_grows_with_the_column_count_past_512_columns() -> None:
     assert reader_block(CsvLimits(), 1_024, 20.0) == 8 * MIB
 
 
-def test_the_block_grows_at_most_fourfold() -> None:
-    assert reader_block(CsvLimits(), 10_000, 30.0) == 16 * MIB
+def test_the_block_grows_at_most_twofold() -> None:
+    assert reader_block(CsvLimits(), 10_000, 30.0) == 8 * MIB
 
 
 def test_a_block_holds_no_more_values_than_the_base_block_of_the_shortest() -> None:
@@ -48,6 +48,7 @@ def test_a_block_holds_no_more_values_than_the_base_block_of_the_shortest() -> N
 
 def test_the_growth_follows_a_smaller_base_block() -> None:
     assert reader_block(SMALL, 1_024, 20.0) == 256 << 10
+    assert reader_block(SMALL, 4_096, 20.0) == 256 << 10
 
 
 def test_mean_field_chars_counts_delimiters_and_line_breaks() -> None:
