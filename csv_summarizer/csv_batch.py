@@ -63,6 +63,11 @@ def _with_nulls(column: pa.Array, isnull: pa.Array) -> tuple[set[int], pa.Array 
     return set(pc.unique(pc.filter(column, isnull)).to_pylist()), pc.invert(isnull)
 
 
+def _kept(keep: pa.Array | None, *arrays: pa.Array) -> tuple[pa.Array, ...]:
+    """``arrays`` filtered by the mask ``keep`` (None: all kept, no copy)."""
+    return arrays if keep is None else tuple(pc.filter(array, keep) for array in arrays)
+
+
 def _add_exact(
     states: list[ColumnState], cols: list[pa.Array], group: list[int], locate: Locate
 ) -> None:
@@ -82,11 +87,7 @@ def _add_exact(
     counts = pc.take(counted["count_all"], order).combine_chunks()
     isnull = states[group[0]].nulls.mask(distinct)
     null_columns, keep = _with_nulls(ids, isnull)
-    if keep is None:
-        kept_ids, kept, kept_counts = ids, distinct, counts
-    else:
-        kept_ids, kept = pc.filter(ids, keep), pc.filter(distinct, keep)
-        kept_counts = pc.filter(counts, keep)
+    kept_ids, kept, kept_counts = _kept(keep, ids, distinct, counts)
     # Of the values that are not null, as the columns' typing sees them.
     typed_columns = starts_typed_by_column(kept, kept_ids)
     text = text_by_column(kept_ids, kept, kept_counts)
@@ -142,10 +143,7 @@ def _add_sketched(
     values, column = _end_to_end(cols, group)
     isnull = states[group[0]].nulls.mask(values)
     null_columns, keep = _with_nulls(column, isnull)
-    if keep is None:
-        kept_column, kept = column, values
-    else:
-        kept_column, kept = pc.filter(column, keep), pc.filter(values, keep)
+    kept_column, kept = _kept(keep, column, values)
     typed_columns = starts_typed_by_column(kept, kept_column)
     text = text_by_column(kept_column, kept)
     nrows = len(cols[0])

@@ -195,9 +195,8 @@ class DistinctValues:
         """The kept values at ``top``, cut to labels: taken at once while they are small,
         else a few at a time (taking wide values whole would copy up to the whole budget;
         cutting every value first would copy all of them)."""
-        if (pc.sum(pc.take(pc.binary_length(values), top)).as_py() or 0) <= LABELS_AT_ONCE_BYTES:
-            return self.clip(pc.take(values, top).combine_chunks())
-        step = 8
+        taken_bytes = pc.sum(pc.take(pc.binary_length(values), top)).as_py() or 0
+        step = max(1, len(top)) if taken_bytes <= LABELS_AT_ONCE_BYTES else 8
         return pa.concat_arrays(
             [
                 self.clip(pc.take(values, top[i : i + step]).combine_chunks())

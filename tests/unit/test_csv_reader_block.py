@@ -12,6 +12,7 @@ import pytest
 from csv_dialect import mean_field_chars
 from csv_helpers import run
 from csv_limits import reader_block
+from csv_source import SNIFF_BYTES
 from summarize import CsvLimits
 
 MIB = 1 << 20
@@ -116,7 +117,7 @@ def test_a_wide_file_is_read_in_a_larger_block_with_the_same_exact_statistics(
     limits = SMALL
     blocks = _blocks_read(monkeypatch)
     grown = run(text, limits)
-    assert blocks == [reader_block(limits, 1_024, mean_field_chars(text[:65536], ","))]
+    assert blocks == [reader_block(limits, 1_024, mean_field_chars(text[:SNIFF_BYTES], ","))]
     monkeypatch.setattr(csv_limits, "WIDE_BLOCK_GROWTH", 1)
     base = run(text, limits)
     assert blocks[0] > blocks[1] == 128 << 10
