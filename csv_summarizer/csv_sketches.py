@@ -65,10 +65,10 @@ def text_keys(values: pa.Array) -> pa.Array:
 class HyperLogLog:
     """HyperLogLog with 2**p one-byte registers, kept as a pyarrow array.
 
-    Raising registers rewrites all of them, which a wide file's short batches (a few
-    hundred values a column) would pay for once per batch. So the values that beat their
-    register wait, packed as ``register << 8 | rank``, until an eighth of ``m`` has
-    gathered (half the registers' bytes): registers are a maximum, so they end the same.
+    Raising registers rewrites all of them, and once they fill, a batch has few values that
+    beat theirs. So those values wait, packed as ``register << 8 | rank``, until an eighth
+    of ``m`` has gathered (half the registers' bytes): registers are a maximum, so they end
+    the same. (A wide file's columns are raised together instead: ``add_hashes_by_column``.)
     """
 
     def __init__(self, p: int = 14) -> None:
@@ -134,20 +134,22 @@ class HyperLogLog:
 def add_hashes_by_column(hlls: list[HyperLogLog], hashes: pa.Array, slots: pa.Array) -> None:
     """``add_hashes`` for many columns' HyperLogLogs at once (all of one precision): hash
     ``i`` goes to ``hlls[slots[i]]``, and ``slots`` ascend (each column's hashes lie
-    together, in the order of ``hlls``). Their registers are laid end to end, so that one
-    lookup finds the values that beat theirs; each column's then wait in its own."""
+    together, in the order of ``hlls``). Their registers are laid end to end and raised
+    in one call, then cut back out: nothing waits, since a wide file's columns would each
+    keep their waiting values in arrays of their own (~1 KiB apiece, whatever they hold)."""
     p, m = hlls[0].p, hlls[0].m
     index, rank = _register_ranks(hashes, p)
-    registers = pa.concat_arrays([hll._registers for hll in hlls])
-    slots = pc.cast(slots, pa.int64())
-    better = pc.greater(rank, pc.take(registers, pc.add(index, pc.multiply(slots, m))))
-    packed = _packed(pc.filter(index, better), pc.filter(rank, better))
-    start = 0
-    for hll, size in zip(hlls, sizes_of(pc.filter(slots, better), len(hlls)), strict=True):
+    registers = pa.concat_arrays([hll.registers for hll in hlls])
+    index = pc.add(index, pc.multiply(pc.cast(slots, pa.int64()), m))
+    better = pc.greater(rank, pc.take(registers, index))
+    raised_per_column = sizes_of(pc.filter(slots, better), len(hlls))
+    if not any(raised_per_column):
+        return
+    raised = _raised(registers, pc.filter(index, better), pc.filter(rank, better))
+    for slot, (hll, size) in enumerate(zip(hlls, raised_per_column, strict=True)):
         if size:
-            # A copy each: a slice would keep the whole group's values alive in each.
-            hll._wait(pa.concat_arrays([packed.slice(start, size)]))
-            start += size
+            # A copy each: a slice would keep the whole group's registers alive in each.
+            hll._registers = pa.concat_arrays([raised.slice(slot * m, m)])
 
 
 def raise_waiting_by_column(hlls: list[HyperLogLog], registers_at_once: int = 1 << 20) -> None:

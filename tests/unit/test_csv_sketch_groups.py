@@ -62,12 +62,15 @@ def test_grouped_sketches_end_as_column_by_column():
         slots = slots_of([(slot, len(h)) for slot, (h, _) in enumerate(hashed)])
         add_hashes_by_column([hll for hll, _ in grouped], hashes, slots)
         add_heavy_by_column([heavy for _, heavy in grouped], hashes, slots, values)
-    # Values still waiting at the end are raised for many columns at once, a few per call.
-    assert any(hll._waiting for hll, _ in grouped)
-    raise_waiting_by_column([hll for hll, _ in grouped], registers_at_once=2 << 10)
+    # Grouped, registers are raised at every batch: no value waits in a column's arrays.
     assert not any(hll._waiting for hll, _ in grouped)
+    # Column by column, values wait; at the end of a file they are raised for many columns
+    # at once, a few per call.
+    assert any(hll._waiting for hll, _ in one)
+    raise_waiting_by_column([hll for hll, _ in one], registers_at_once=2 << 10)
+    assert not any(hll._waiting for hll, _ in one)
     for (hll_a, heavy_a), (hll_b, heavy_b) in zip(one, grouped, strict=True):
-        assert hll_a.registers.equals(hll_b._registers)
+        assert hll_a._registers.equals(hll_b._registers)
         assert hll_a.estimate() == hll_b.estimate()
         assert _counters(heavy_a) == _counters(heavy_b)
         assert heavy_a.error == heavy_b.error
