@@ -80,7 +80,6 @@ class ColumnState:
         hll_precision: int = 14,
         heavy_capacity: int = 256,
         default_reading: Reading | None = None,
-        pending_parts: int = 1,
     ) -> None:
         self.position = position
         self.name = name
@@ -101,7 +100,6 @@ class ColumnState:
             top_k,
             hll_precision,
             heavy_capacity,
-            pending_parts,
         )
 
     @property

@@ -28,19 +28,6 @@ from csv_typing import Unique
 HASH_SLICE_BYTES = 1 << 20  # values hashed at once when exact counting ends
 SUMMED_IN_PYTHON = 1_000  # values summed by a dict rather than by pyarrow
 LABELS_AT_ONCE_BYTES = 1 << 20  # top values taken whole to be cut to labels
-# A column's small parts (batches' distinct values) stay pending while all columns' pending
-# parts together cost at most this in their arrays' fixed cost: combining them at every
-# batch counts everything pending again, 3.1 s of 30 on a file of 1,000 columns.
-PENDING_PARTS_BYTES = 8 << 20
-PART_FIXED_BYTES = 2 << 10  # a part's two arrays (values and counts)
-MOST_PENDING_PARTS = 8
-
-
-def pending_parts(ncols: int) -> int:
-    """How many small parts each column of a file of ``ncols`` columns keeps pending before
-    it combines them (1: at every batch)."""
-    fits = PENDING_PARTS_BYTES // (max(1, ncols) * PART_FIXED_BYTES)
-    return max(1, min(MOST_PENDING_PARTS, fits))
 
 
 class Shown(NamedTuple):
@@ -99,7 +86,6 @@ class DistinctValues:
         top_k: int,
         hll_precision: int,
         heavy_capacity: int,
-        pending_parts: int = 1,
     ) -> None:
         # Once sketched, values are hashed by the column's reading (see ``add_values``).
         self.readings = readings
@@ -109,7 +95,6 @@ class DistinctValues:
         self.top_k = top_k
         self.hll_precision = hll_precision
         self.heavy_capacity = heavy_capacity
-        self.pending_parts = pending_parts
         self.exact = True
         self._counts: pa.Table | None = None  # merged: "value" and "count", one chunk each
         self._pending: list[Unique] = []  # batches' distinct values, not merged yet
@@ -131,9 +116,9 @@ class DistinctValues:
         self._pending_bytes += distinct.values.nbytes
         if self._pending_values > self.distinct_cap or self.exact_bytes > self.distinct_bytes:
             self._merge_exact()
-        elif len(self._pending) > self.pending_parts and self._pending_bytes < COMBINED_BELOW_BYTES:
-            # Small parts, more than the file's columns can each afford: combined, they
-            # count as before (the totals above), so merges come when they did.
+        elif len(self._pending) > 1 and self._pending_bytes < COMBINED_BELOW_BYTES:
+            # Small parts: combined, they count as before (the totals above), so merges
+            # come when they did.
             self._pending = [summed(self._pending)]
 
     def add_values(self, values: pa.Array) -> None:

@@ -22,7 +22,6 @@ from csv_batch import add_batch
 from csv_classify import longest_bytes
 from csv_columns import ColumnState
 from csv_dialect import Dialect
-from csv_distinct import pending_parts
 from csv_ending import Ending
 from csv_errors import CsvRejectedError
 from csv_feed import Utf8Feed
@@ -71,7 +70,6 @@ class Run:
         hll_precision = min(14, max(10, (per_col // 4).bit_length() - 1))
         # A quarter for the heavy hitters: per key, two labels of up to ~250 bytes.
         heavy_capacity = min(256, max(16, per_col // 4 // 512))
-        parts = pending_parts(ncols)
         null_set = pa.array(list(limits.null_tokens), pa.string())
         null_token_bytes = longest_bytes(null_set)
         default_reading = file_default(dialect.delimiter)
@@ -93,7 +91,6 @@ class Run:
                 hll_precision=hll_precision,
                 heavy_capacity=heavy_capacity,
                 default_reading=default_reading,
-                pending_parts=parts,
             )
             for i in range(ncols)
         ]

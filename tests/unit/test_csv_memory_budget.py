@@ -4,7 +4,6 @@ only bounded copies of values are kept (top values, misfit examples, string min/
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 import csv_distinct
 import pyarrow as pa
@@ -18,7 +17,7 @@ SMALL = CsvLimits(memory_budget_bytes=256 << 10)
 NULLS = pa.array(DEFAULT_NULL_TOKENS)
 
 
-def _state(distinct_bytes: int, pending_parts: int = 1) -> ColumnState:
+def _state(distinct_bytes: int) -> ColumnState:
     return ColumnState(
         position=1,
         name="v",
@@ -32,7 +31,6 @@ def _state(distinct_bytes: int, pending_parts: int = 1) -> ColumnState:
         max_examples=10,
         top_k=5,
         value_chars=200,
-        pending_parts=pending_parts,
     )
 
 
@@ -185,29 +183,3 @@ def test_top_value_labels_are_the_same_taken_at_once_or_a_few_at_a_time(monkeypa
     assert at_once["top_values_count_error"] == stepwise["top_values_count_error"]
     assert [len(t["value"]) for t in at_once["top_values"]] == [200] * 5
     assert all(t["truncated"] for t in at_once["top_values"])
-
-
-def test_small_parts_stay_pending_as_the_columns_afford_and_count_the_same():
-    # Each part costs two arrays (~2 KiB, whatever they hold): a few columns afford many
-    # pending, thousands one, combined at every batch.
-    assert csv_distinct.pending_parts(10) == csv_distinct.MOST_PENDING_PARTS
-    assert csv_distinct.pending_parts(1_000) == 4
-    assert csv_distinct.pending_parts(10_000) == 1
-    batches = [pa.array([f"v{(b * 7 + i) % 30}" for i in range(50)]) for b in range(23)]
-    every_batch, four_at_a_time = _state(64 << 10), _state(64 << 10, pending_parts=4)
-    most_pending = 0
-    for values in batches:
-        every_batch.add(values, lambda rows: rows)
-        four_at_a_time.add(values, lambda rows: rows)
-        assert len(every_batch.distinct._pending) == 1
-        most_pending = max(most_pending, len(four_at_a_time.distinct._pending))
-    assert most_pending == 4
-    assert every_batch.result(0.01) == four_at_a_time.result(0.01)
-    # The same distinct values, in the order they first came, with the same counts.
-    every_batch.distinct._merge_exact()
-    four_at_a_time.distinct._merge_exact()
-    assert every_batch.distinct._counts is not None
-    assert every_batch.distinct._counts.equals(four_at_a_time.distinct._counts)
-    expected = Counter(value for values in batches for value in values.to_pylist())
-    assert every_batch.distinct._counts["value"].to_pylist() == list(expected)
-    assert every_batch.distinct._counts["count"].to_pylist() == list(expected.values())
