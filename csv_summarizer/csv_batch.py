@@ -89,10 +89,10 @@ def _add_exact(
     null_columns, keep = _with_nulls(ids, isnull)
     kept_ids, kept, kept_counts = _kept(keep, ids, distinct, counts)
     # Of the values that are not null, as the columns' typing sees them.
-    typed_columns = starts_typed_by_column(kept, kept_ids)
+    typed_start = _typed_starts(states, group, kept, kept_ids)
     text = text_by_column(kept_ids, kept, kept_counts)
     sizes = pc.value_counts(ids).field("counts").to_pylist()
-    classes = _classes_by_column(states, group, distinct, sizes, typed_columns)
+    classes = _classes_by_column(states, group, distinct, sizes, typed_start)
     start = 0
     for j, size in zip(group, sizes, strict=True):
         # Copies, not slices: a column keeps its distinct values until its next merge, and
@@ -104,9 +104,26 @@ def _add_exact(
         )
         column_isnull = isnull.slice(start, size) if j in null_columns else None
         states[j].add_distinct(
-            cols[j], locate, column_distinct, column_isnull, text.get(j), j in typed_columns
+            cols[j], locate, column_distinct, column_isnull, text.get(j), typed_start.get(j)
         )
         start += size
+
+
+def _typed_starts(
+    states: list[ColumnState], group: list[int], values: pa.Array, column: pa.Array
+) -> dict[int, bool]:
+    """Whether some value (``column``: each value's index) starts like a number, a date or
+    a boolean word, for the columns whose typing asks (text so far, or not typed yet): a
+    typed column's batch casts, and its values need no pattern match (a missing column:
+    not checked)."""
+    checked = [j for j in group if states[j].readings.may_classify]
+    if not checked:
+        return {}
+    if len(checked) < len(group):
+        asked = pc.is_in(column, value_set=pa.array(checked, column.type))
+        values, column = pc.filter(values, asked), pc.filter(column, asked)
+    typed = starts_typed_by_column(values, column)
+    return {j: j in typed for j in checked}
 
 
 def _classes_by_column(
@@ -114,7 +131,7 @@ def _classes_by_column(
     group: list[int],
     distinct: pa.Array,
     sizes: list[int],
-    typed_columns: set[int],
+    typed_start: dict[int, bool],
 ) -> dict[int, dict[str, pa.Array]]:
     """The classes of the distinct values of the columns likely to classify theirs (a
     first batch, or text with values that start like a typed one), found by one
@@ -124,7 +141,7 @@ def _classes_by_column(
     wanted = [
         (j, distinct.slice(starts[i], sizes[i]))
         for i, j in enumerate(group)
-        if j in typed_columns and states[j].readings.may_classify
+        if typed_start.get(j)  # only columns that may classify are checked
     ]
     if len(wanted) < 2:
         return {}
@@ -144,7 +161,7 @@ def _add_sketched(
     isnull = states[group[0]].nulls.mask(values)
     null_columns, keep = _with_nulls(column, isnull)
     kept_column, kept = _kept(keep, column, values)
-    typed_columns = starts_typed_by_column(kept, kept_column)
+    typed_start = _typed_starts(states, group, kept, kept_column)
     text = text_by_column(kept_column, kept)
     nrows = len(cols[0])
     counted: list[DistinctValues] = []
@@ -152,7 +169,7 @@ def _add_sketched(
     for i, j in enumerate(group):
         column_isnull = isnull.slice(i * nrows, nrows) if j in null_columns else None
         values = states[j].count_values(
-            cols[j], locate, column_isnull, text.get(j), j in typed_columns
+            cols[j], locate, column_isnull, text.get(j), typed_start.get(j)
         )
         if values is not None:
             counted.append(states[j].distinct)

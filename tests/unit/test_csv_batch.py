@@ -89,3 +89,36 @@ def test_a_null_token_that_starts_like_a_number_does_not_type_a_text_column(
     assert words["null_spellings"] == {"-": dash_count}
     assert numbers["type"] == "integer" and numbers["misfits"]["count"] == 0
     assert (dashes["type"], dashes["nulls"], dashes["count"]) == ("null", 400, 0)
+
+
+def test_only_text_columns_are_checked_for_typed_starts_and_the_others_count_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Grouped, only columns still text (or not typed yet) are matched for values that
+    # start like a number, date or word. An integer column whose later batches are text,
+    # and a text column whose later batches are integers, count as one by one.
+    pad = "p" * 60
+    rows = ["ints,words,late_ints,pad"]
+    for i in range(4_000):  # ~850 rows a batch
+        late = i >= 2_000
+        rows.append(f"{f'n{i}' if late else i},w{i % 37},{i if late else f'x{i}'},{pad}")
+    data = "\n".join(rows) + "\n"
+    monkeypatch.setattr(csv_batch, "GROUP_BELOW_ROWS", 0)
+    one_by_one = run(data, LIMITS)
+    monkeypatch.setattr(csv_batch, "GROUP_BELOW_ROWS", 1 << 30)
+    checked: list[int] = []
+    typed_starts = csv_batch._typed_starts
+
+    def spied(states, group, values, column):  # type: ignore[no-untyped-def]
+        found = typed_starts(states, group, values, column)
+        checked.append(len(found))
+        return found
+
+    monkeypatch.setattr(csv_batch, "_typed_starts", spied)
+    together = run(data, LIMITS)
+    assert together == one_by_one
+    assert len(checked) > 2 and checked[0] == 4 and min(checked) < 4  # typed ones skipped
+    ints, words, late_ints, _ = together["columns"]
+    assert [ints["type"], words["type"], late_ints["type"]] == ["string"] * 3
+    assert ints["min"] == "0" and ints["max"] == "n3999"
+    assert late_ints["min"] == "2000" and late_ints["max"] == "x999"
