@@ -85,18 +85,8 @@ class HeavyHitters:
             pos_ = pc.greater(c, 0)
             k, c = pc.filter(k, pos_), pc.filter(c, pos_)
         self.keys, self.counts = k, c
-        key_list = k.to_pylist()
-        fresh = [x for x in key_list if x not in self.labels]
-        if fresh:
-            hit = pc.is_in(hashes, value_set=pa.array(fresh, _U64))
-            found = pc.filter(hashes, hit).to_pylist()
-            hit_values = pc.filter(values, hit)
-            if self.label is not None:
-                hit_values = self.label(hit_values)
-            labels = hit_values.to_pylist()
-            for h, label in zip(found, labels, strict=True):
-                self.labels.setdefault(h, label)
-        self._bound_labels(key_list)
+        column = pa.repeat(pa.scalar(0, pa.int32()), len(hashes))  # every hash is this one's
+        _label_fresh([self], k.to_pylist(), [len(k)], hashes, column, values)
 
     def _bound_labels(self, key_list: list[int]) -> None:
         # Labels of keys dropped since are kept a while (they may come back), to a bound:
