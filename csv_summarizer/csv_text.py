@@ -61,18 +61,21 @@ def text_by_column(
     lens = pc.cast(pc.utf8_length(values), pa.int64())
     weighted = lens if counts is None else pc.multiply(lens, counts)
     table = pa.table({"column": column, "value": values, "length": lens, "weighted": weighted})
+    # min_max, not min and max: one pass over each (measured: a third of the time, and
+    # half for short batches of many columns).
     grouped = table.group_by("column", use_threads=False).aggregate(
-        [("value", "min"), ("value", "max"), ("length", "min"), ("length", "max"),
-         ("weighted", "sum")]
-    )  # fmt: skip
+        [("value", "min_max"), ("length", "min_max"), ("weighted", "sum")]
+    )
+    value_range = grouped["value_min_max"].combine_chunks()
+    length_range = grouped["length_min_max"].combine_chunks()
     return {
         j: TextBatch(lo, hi, short, long_, total)
         for j, lo, hi, short, long_, total in zip(
             grouped["column"].to_pylist(),
-            grouped["value_min"].to_pylist(),
-            grouped["value_max"].to_pylist(),
-            grouped["length_min"].to_pylist(),
-            grouped["length_max"].to_pylist(),
+            value_range.field("min").to_pylist(),
+            value_range.field("max").to_pylist(),
+            length_range.field("min").to_pylist(),
+            length_range.field("max").to_pylist(),
             grouped["weighted_sum"].to_pylist(),
             strict=True,
         )
