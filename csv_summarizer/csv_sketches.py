@@ -179,8 +179,12 @@ def _register_ranks(h: pa.Array, p: int) -> tuple[pa.Array, pa.Array]:
     zeros of the rest, as uint8)."""
     index = pc.cast(pc.shift_right(h, pa.scalar(64 - p, _U64)), pa.int64())
     w = pc.bit_wise_or(pc.shift_left(h, pa.scalar(p, _U64)), pa.scalar(1 << (p - 1), _U64))
+    # The top 53 bits convert to a double exactly, so its exponent field (1023 + the
+    # position of the highest set bit) gives the leading zeros, with no log2: 53 - that
+    # position = 1076 - the field.
     top = pc.cast(pc.shift_right(w, pa.scalar(11, _U64)), pa.float64())
-    rank = pc.cast(pc.subtract(53.0, pc.floor(pc.log2(top))), pa.uint8())
+    exponent = pc.shift_right(top.view(_U64), pa.scalar(52, _U64))
+    rank = pc.cast(pc.subtract(pa.scalar(1076, _U64), exponent), pa.uint8())
     return index, rank
 
 
