@@ -94,8 +94,9 @@ class BlankLines:
                 self.state = self.Q if e >= n else self.QQ
                 return
             i = e + 1  # closed; data[i] is not a quote
-        # Outside a quoted value at i, and data[i] is not a quote.
-        m = self._pairs.match(data, i)
+        # Outside a quoted value at i, and data[i] is not a quote. With no quote left (most
+        # files), there is no pair to match, and the match would still scan every byte.
+        m = self._pairs.match(data, i) if data.find(q, i) >= 0 else None
         e = m.end() if m is not None else i
         if e == n:
             self.state = self.QQ  # the last byte closes a pair, or starts a doubled quote
