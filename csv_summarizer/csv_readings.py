@@ -325,7 +325,8 @@ def starts_typed_by_column(values: pa.Array, column: pa.Array) -> set[int]:
 def _all_plain(values: pa.Array) -> bool:
     """Whether every value is a plain number or an ISO date or time: a cast tells at the
     cost of a parse, cheaper than ruling out every formatted pattern."""
-    return cast_or_none(values, pa.float64()) is not None or cast_or_none(values, TS) is not None
+    number = cast_or_none(values, pa.float64(), likely_to_fail=True)
+    return number is not None or cast_or_none(values, TS, likely_to_fail=True) is not None
 
 
 def _line_of(values: pa.Array, i: int, v: pa.Array, where: Locate) -> int:

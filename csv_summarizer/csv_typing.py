@@ -143,7 +143,8 @@ class Typing:
         return True
 
     def _integers(self, v: pa.Array, where: Locate) -> bool:
-        ints = cast_or_none(v, pa.int64())
+        # A column not typed yet may well be text, decimals or dates.
+        ints = cast_or_none(v, pa.int64(), likely_to_fail=self.hyp is None)
         if ints is None or not self._no_leading_zero(v):
             return False
         self.fast = None
